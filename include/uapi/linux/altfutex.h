@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * altfutex: an alternate futex, keyed by (mm, address) for private memory
+ * and by (inode, byte offset) for shared memory, that pins no page while a
+ * thread waits.  This is the ioctl ABI of /dev/altfutex.
+ *
+ * ABI rules:
+ *  - one ioctl per operation, magic ALTFUTEX_IOC_MAGIC (0xF8), numbers from
+ *    0x20 upwards;
+ *  - every argument struct has fixed-size fields and no implicit padding, so
+ *    the same layout serves 32-bit and 64-bit processes (compat_ioctl);
+ *    pointers travel as __u64;
+ *  - every reserved field and every unknown flag bit must be zero, or the
+ *    call fails with -EINVAL;
+ *  - a number the device does not define, including a defined number with
+ *    another size or direction, fails with -ENOTTY.
+ *
+ * Most programs use libaltfutex (<altfutex.h>) rather than these ioctls.
+ */
+#ifndef _UAPI_LINUX_ALTFUTEX_H
+#define _UAPI_LINUX_ALTFUTEX_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Flags shared by the library API and the ioctls. */
+#define ALTFUTEX_PRIVATE		(1u << 0) /* word used by this process only */
+#define ALTFUTEX_CLOCK_REALTIME		(1u << 1) /* absolute timeout on REALTIME */
+#define ALTFUTEX_ABSTIME		(1u << 2) /* timeout is an absolute time */
+#define ALTFUTEX_FLAGS_MASK		(ALTFUTEX_PRIVATE | \
+					 ALTFUTEX_CLOCK_REALTIME | \
+					 ALTFUTEX_ABSTIME)
+
+/*
+ * ioctl-only flag: struct altfutex_wait_args.timeout holds a timeout.
+ * Without it the timeout fields are reserved and must be zero.
+ */
+#define ALTFUTEX_TIMEOUT		(1u << 31)
+
+#define ALTFUTEX_IOC_MAGIC		0xF8
+
+/* A 64-bit timespec, the same on every ABI. */
+struct altfutex_timespec {
+	__s64	tv_sec;
+	__s64	tv_nsec;
+};
+
+/* ALTFUTEX_IOC_WAIT: sleep while *uaddr == val. */
+struct altfutex_wait_args {
+	__u64	uaddr;		/* address of the 32-bit word, 4-byte aligned */
+	__u32	val;		/* expected value */
+	__u32	flags;		/* ALTFUTEX_* and ALTFUTEX_TIMEOUT */
+	struct altfutex_timespec timeout;
+};
+
+/* ALTFUTEX_IOC_WAKE: wake up to nr_wake waiters, oldest first. */
+struct altfutex_wake_args {
+	__u64	uaddr;
+	__s32	nr_wake;
+	__u32	flags;		/* ALTFUTEX_PRIVATE only */
+};
+
+/*
+ * ALTFUTEX_IOC_REQUEUE and ALTFUTEX_IOC_CMP_REQUEUE: wake up to nr_wake
+ * waiters of uaddr, move up to nr_requeue more to uaddr2.  val is compared
+ * with *uaddr by CMP_REQUEUE and must be zero for REQUEUE.
+ */
+struct altfutex_requeue_args {
+	__u64	uaddr;
+	__u64	uaddr2;
+	__s32	nr_wake;
+	__s32	nr_requeue;
+	__u32	val;
+	__u32	flags;		/* ALTFUTEX_PRIVATE only */
+};
+
+/* ALTFUTEX_IOC_FD: create a one-shot waiter fd; the ioctl returns the fd. */
+struct altfutex_fd_args {
+	__u64	uaddr;
+	__u32	val;
+	__u32	flags;		/* ALTFUTEX_PRIVATE only */
+};
+
+/* ALTFUTEX_IOC_FD_REARM: queue a woken altfutex fd again. */
+struct altfutex_rearm_args {
+	__s32	fd;
+	__u32	val;
+};
+
+#define ALTFUTEX_IOC_WAIT \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x20, struct altfutex_wait_args)
+#define ALTFUTEX_IOC_WAKE \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x21, struct altfutex_wake_args)
+#define ALTFUTEX_IOC_REQUEUE \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x22, struct altfutex_requeue_args)
+#define ALTFUTEX_IOC_CMP_REQUEUE \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x23, struct altfutex_requeue_args)
+#define ALTFUTEX_IOC_FD \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x24, struct altfutex_fd_args)
+#define ALTFUTEX_IOC_FD_REARM \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x25, struct altfutex_rearm_args)
+
+#endif /* _UAPI_LINUX_ALTFUTEX_H */

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * altfutex core: keys, hash buckets and waiters.  Nothing here knows about
+ * ioctls; dev.c decodes those and calls the af_*() operations below.
+ */
+#ifndef _ALTFUTEX_CORE_H
+#define _ALTFUTEX_CORE_H
+
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/time64.h>
+#include <linux/types.h>
+#include <uapi/linux/altfutex.h>
+
+/* ---- keys (key.c) ------------------------------------------------------ */
+
+enum af_key_type {
+	AF_KEY_PRIVATE,		/* object is a struct mm_struct * */
+	AF_KEY_SHARED,		/* object is a struct inode * */
+};
+
+/*
+ * What identifies a futex.  Private: (mm, user address).  Shared: (inode,
+ * byte offset of the word in the file).  Every key in use holds a reference
+ * on its object (mmgrab() or ihold()), never on a page, so an object cannot
+ * be freed and recycled while a key names it: an mm and an inode can never
+ * compare equal, and a stale key can never match a new object.
+ */
+struct af_key {
+	void *object;
+	u64 word;
+	enum af_key_type type;
+};
+
+int af_key_lookup(u32 __user *uaddr, unsigned int flags, struct af_key *key);
+void af_key_get(const struct af_key *key);
+void af_key_put(const struct af_key *key);
+
+static inline bool af_key_match(const struct af_key *a, const struct af_key *b)
+{
+	return a->object == b->object && a->word == b->word;
+}
+
+/* ---- hash table (hash.c) ------------------------------------------------- */
+
+/*
+ * A bucket: one lock and one FIFO queue for all the keys that hash to it.
+ * Waiters of one key keep their order of arrival on it; keys that share a
+ * bucket interleave, which costs only the scan.
+ */
+struct af_bucket {
+	spinlock_t lock;
+	struct list_head queue;
+} ____cacheline_aligned_in_smp;
+
+int af_hash_init(unsigned int size);
+void af_hash_exit(void);
+unsigned int af_hash_size(void);
+struct af_bucket *af_hash_bucket(const struct af_key *key);
+
+/* ---- waiters (wait.c) ---------------------------------------------------- */
+
+/*
+ * A waiter's life: QUEUED while on a bucket queue; a waker that takes it
+ * off the queue moves it (under the bucket lock) to WAKING if a thread
+ * must still be woken after the lock is dropped, then to WOKEN; an fd
+ * waiter goes straight to WOKEN.  Only the holder of the bucket lock
+ * changes a QUEUED waiter, so a wake, a timeout, a signal and a failed
+ * value check cannot both claim it.
+ */
+enum af_waiter_state {
+	AF_IDLE,		/* not queued (an fd waiter before re-arm) */
+	AF_QUEUED,
+	AF_WAKING,
+	AF_WOKEN,
+};
+
+struct af_waiter {
+	struct list_head node;		/* on bucket->queue */
+	struct af_bucket *bucket;	/* the bucket whose lock protects it */
+	struct af_key key;		/* holds a reference on its object */
+	struct task_struct *task;	/* the sleeping thread, or NULL */
+	void (*notify)(struct af_waiter *w); /* for an fd waiter, or NULL */
+	struct af_waiter *wake_next;	/* on a waker's private list */
+	int state;			/* enum af_waiter_state */
+};
+
+/* Threads whose waiter a waker claimed, to wake once the lock is dropped. */
+struct af_wake_list {
+	struct af_waiter *first;
+	struct af_waiter **tail;
+};
+
+int af_wait_init(void);
+void af_wait_exit(void);
+void af_wake_list_init(struct af_wake_list *wl);
+void af_claim(struct af_waiter *w, struct af_wake_list *wl);
+void af_wake_list_run(struct af_wake_list *wl);
+void af_enqueue(struct af_waiter *w);
+bool af_dequeue(struct af_waiter *w);
+struct af_bucket *af_lock_waiter(struct af_waiter *w)
+	__acquires(&w->bucket->lock);
+
+int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
+	    const struct timespec64 *timeout);
+int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake);
+
+#endif /* _ALTFUTEX_CORE_H */

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/altfutex: module setup and ioctl decoding.
+ *
+ * This file only copies the argument structs in, checks every field the
+ * ABI reserves, and calls the core.  The ABI itself is documented in
+ * include/uapi/linux/altfutex.h.
+ */
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "altfutex.h"
+
+static unsigned int hash_size;
+module_param(hash_size, uint, 0444);
+MODULE_PARM_DESC(hash_size,
+		 "number of hash buckets, a power of two (default: 256 per CPU)");
+
+static bool af_misaligned(u64 uaddr)
+{
+	return uaddr & (sizeof(u32) - 1);
+}
+
+static int af_ioctl_wait(void __user *argp)
+{
+	struct altfutex_wait_args args;
+	struct timespec64 ts, *timeout = NULL;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~(ALTFUTEX_FLAGS_MASK | ALTFUTEX_TIMEOUT))
+		return -EINVAL;
+	if (args.flags & ALTFUTEX_TIMEOUT) {
+		ts.tv_sec = args.timeout.tv_sec;
+		ts.tv_nsec = args.timeout.tv_nsec;
+		if (ts.tv_sec < 0 || !timespec64_valid(&ts))
+			return -EINVAL;
+		timeout = &ts;
+	} else if (args.timeout.tv_sec || args.timeout.tv_nsec) {
+		return -EINVAL;
+	}
+	if (af_misaligned(args.uaddr))
+		return -EINVAL;
+	return af_wait(u64_to_user_ptr(args.uaddr),
+		       args.flags & ALTFUTEX_FLAGS_MASK, args.val, timeout);
+}
+
+static int af_ioctl_wake(void __user *argp)
+{
+	struct altfutex_wake_args args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~ALTFUTEX_PRIVATE)
+		return -EINVAL;
+	if (af_misaligned(args.uaddr))
+		return -EINVAL;
+	return af_wake(u64_to_user_ptr(args.uaddr), args.flags, args.nr_wake);
+}
+
+static long af_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case ALTFUTEX_IOC_WAIT:
+		return af_ioctl_wait(argp);
+	case ALTFUTEX_IOC_WAKE:
+		return af_ioctl_wake(argp);
+	case ALTFUTEX_IOC_REQUEUE:
+	case ALTFUTEX_IOC_CMP_REQUEUE:
+	case ALTFUTEX_IOC_FD:
+	case ALTFUTEX_IOC_FD_REARM:
+		return -ENOSYS;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations af_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= af_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice af_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "altfutex",
+	.fops	= &af_fops,
+	.mode	= 0666,
+};
+
+static int __init af_init(void)
+{
+	int ret;
+
+	ret = af_hash_init(hash_size);
+	if (ret) {
+		pr_err("altfutex: bad hash_size %u: %d\n", hash_size, ret);
+		return ret;
+	}
+	ret = af_wait_init();
+	if (ret)
+		goto err_hash;
+	ret = misc_register(&af_miscdev);
+	if (ret)
+		goto err_wait;
+	pr_info("altfutex: /dev/altfutex ready, %u hash buckets\n",
+		af_hash_size());
+	return 0;
+
+err_wait:
+	af_wait_exit();
+err_hash:
+	af_hash_exit();
+	return ret;
+}
+
+static void __exit af_exit(void)
+{
+	misc_deregister(&af_miscdev);
+	af_wait_exit();
+	af_hash_exit();
+}
+
+module_init(af_init);
+module_exit(af_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("altfutex developers");
+MODULE_DESCRIPTION("Alternate futex keyed by (mm, address) or (inode, offset); pins no page");

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hash table: a power-of-two array of buckets, each with its own lock
+ * and FIFO queue.  Keys are hashed with SipHash under a random key chosen
+ * at load time, so that nobody can aim a flood of futexes at one bucket.
+ */
+#include <linux/cache.h>
+#include <linux/cpumask.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
+#include <linux/slab.h>
+
+#include "altfutex.h"
+
+/* The largest table hash_size may ask for: 2^20 buckets, 64 MiB. */
+#define AF_HASH_MAX	(1U << 20)
+
+static struct af_bucket *af_buckets;
+static unsigned int af_hash_mask;
+static siphash_key_t af_hash_key;
+
+/**
+ * af_hash_init() - allocate the table
+ * @size: number of buckets, a power of two; 0 picks 256 per possible CPU
+ *
+ * Return: 0, -EINVAL for a bad @size, or -ENOMEM.
+ */
+int af_hash_init(unsigned int size)
+{
+	unsigned int i;
+
+	if (!size)
+		size = roundup_pow_of_two(256 * num_possible_cpus());
+	if (!is_power_of_2(size) || size > AF_HASH_MAX)
+		return -EINVAL;
+
+	af_buckets = kvcalloc(size, sizeof(*af_buckets), GFP_KERNEL);
+	if (!af_buckets)
+		return -ENOMEM;
+	for (i = 0; i < size; i++) {
+		spin_lock_init(&af_buckets[i].lock);
+		INIT_LIST_HEAD(&af_buckets[i].queue);
+	}
+	af_hash_mask = size - 1;
+	get_random_bytes(&af_hash_key, sizeof(af_hash_key));
+	return 0;
+}
+
+void af_hash_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i <= af_hash_mask; i++)
+		WARN_ON_ONCE(!list_empty(&af_buckets[i].queue));
+	kvfree(af_buckets);
+	af_buckets = NULL;
+}
+
+unsigned int af_hash_size(void)
+{
+	return af_hash_mask + 1;
+}
+
+struct af_bucket *af_hash_bucket(const struct af_key *key)
+{
+	u64 h = siphash_2u64((u64)(unsigned long)key->object, key->word,
+			     &af_hash_key);
+
+	return &af_buckets[h & af_hash_mask];
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Key formation: which futex does a user address name?
+ *
+ * The 2003 design (Jamie Lokier, Rusty Russell, Hugh Dickins) keys a futex
+ * on what the memory *is*, never on the physical page that happens to hold
+ * it, so no page needs to stay pinned while somebody waits:
+ *
+ *  - ALTFUTEX_PRIVATE: (mm, address), with no VMA lookup at all;
+ *  - a mapping that may be shared (VM_MAYSHARE: MAP_SHARED files, read-only
+ *    ones included, MAP_SHARED anonymous memory, SysV shm, memfd, which all
+ *    have a backing file): (inode, byte offset of the word in the file), so
+ *    every process that maps the file shares the futex whatever address it
+ *    maps it at, and the key survives munmap, remap, swap and eviction;
+ *  - anything else (private anonymous memory, MAP_PRIVATE files, written or
+ *    not): (mm, address), so parent and child never share a private futex
+ *    after fork().
+ *
+ * The VMA is looked at under the mmap lock only while the key is formed;
+ * no page is touched.  The key then holds a reference on its object.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+
+#include "altfutex.h"
+
+/* Form the key of a word in a shared mapping of @vma. */
+static int af_key_shared(struct vm_area_struct *vma, unsigned long addr,
+			 struct af_key *key)
+{
+	struct inode *inode = file_inode(vma->vm_file);
+	pgoff_t pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+
+	/*
+	 * A page past the end of a regular file (after a truncate) holds no
+	 * futex: reading it would SIGBUS.  Refuse it for wait and wake alike.
+	 */
+	if (S_ISREG(inode->i_mode) &&
+	    pgoff >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
+		return -EFAULT;
+
+	ihold(inode);
+	key->object = inode;
+	key->word = ((u64)pgoff << PAGE_SHIFT) | offset_in_page(addr);
+	key->type = AF_KEY_SHARED;
+	return 0;
+}
+
+static void af_key_private(struct mm_struct *mm, unsigned long addr,
+			   struct af_key *key)
+{
+	mmgrab(mm);
+	key->object = mm;
+	key->word = addr;
+	key->type = AF_KEY_PRIVATE;
+}
+
+/**
+ * af_key_lookup() - form the key of the futex word at @uaddr
+ * @uaddr: a 4-byte aligned user address
+ * @flags: ALTFUTEX_PRIVATE or 0
+ * @key: filled in; holds a reference, dropped with af_key_put()
+ *
+ * Return: 0, -EFAULT if @uaddr is not mapped user memory that may hold a
+ * futex (or is past the end of its file), or -EINTR if a fatal signal
+ * interrupted the wait for the mmap lock.
+ */
+int af_key_lookup(u32 __user *uaddr, unsigned int flags, struct af_key *key)
+{
+	unsigned long addr = (unsigned long)uaddr;
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	if (!access_ok(uaddr, sizeof(u32)))
+		return -EFAULT;
+
+	if (flags & ALTFUTEX_PRIVATE) {
+		af_key_private(mm, addr, key);
+		return 0;
+	}
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vma = vma_lookup(mm, addr);
+	if (!vma || (vma->vm_flags & (VM_IO | VM_PFNMAP)))
+		ret = -EFAULT;
+	else if ((vma->vm_flags & VM_MAYSHARE) && vma->vm_file)
+		ret = af_key_shared(vma, addr, key);
+	else
+		af_key_private(mm, addr, key);
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/* Take another reference on the object of @key (it already holds one). */
+void af_key_get(const struct af_key *key)
+{
+	if (key->type == AF_KEY_SHARED)
+		ihold(key->object);
+	else
+		mmgrab(key->object);
+}
+
+/* Drop a reference of @key.  May sleep (iput()). */
+void af_key_put(const struct af_key *key)
+{
+	if (key->type == AF_KEY_SHARED)
+		iput(key->object);
+	else
+		mmdrop(key->object);
+}

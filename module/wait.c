@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Waiting and waking.
+ *
+ * The lost-wakeup argument
+ * ------------------------
+ * Userspace uses a futex word like this:
+ *
+ *	waiter				waker
+ *	------				-----
+ *	v = *uaddr;			*uaddr = new;			(K1)
+ *	altfutex_wait(uaddr, v):	altfutex_wake(uaddr):
+ *	  lock(bucket)		(W1)	  lock(bucket)			(K2)
+ *	  append to queue		  take waiters off the queue
+ *	  unlock(bucket)	(W2)	  unlock(bucket)		(K3)
+ *	  u = *uaddr;		(W3)
+ *	  u == v ? sleep : -EAGAIN
+ *
+ * A wakeup is lost only if the waker's scan misses the waiter *and* the
+ * waiter's read W3 misses the waker's store K1.  Both sides take the same
+ * bucket lock, so one critical section comes first:
+ *
+ *  - the waiter's: its unlock W2 is a RELEASE and the waker's lock K2 an
+ *    ACQUIRE that follows it, so the waker's scan sees the waiter queued;
+ *  - the waker's: K1 is program-ordered before the waker's unlock K3, a
+ *    RELEASE; the waiter's lock W1 is an ACQUIRE that follows K3, and W3 is
+ *    program-ordered after W1, so W3 reads `new' (or a later value).
+ *
+ * The lock operations are the barriers; there is no other.  It follows
+ * that a waker must take the bucket lock even when it expects to find
+ * nobody: a lockless "is the bucket empty?" test would need a full barrier
+ * between K1 and that test, paired with one between W2 and W3.
+ *
+ * No spurious wakeups, and every counted waiter returns 0
+ * -------------------------------------------------------
+ * A queued waiter leaves its queue only under its bucket's lock, either
+ * taken off by a waker or requeuer (af_claim(), which counts it) or by
+ * itself on a timeout, a signal, a failed value check or a fault
+ * (af_dequeue()).  Whoever holds the lock first decides; the other sees the
+ * outcome.  A waiter whose af_dequeue() finds itself already claimed
+ * returns 0 whatever it was about to report, and a waiter returns 0 only
+ * after a waker claimed it.
+ *
+ * Waking after the lock is dropped
+ * --------------------------------
+ * The kernel's wake_q is not exported to modules, so a waker strings the
+ * claimed waiters on its own list (af_wake_list) and wakes their threads
+ * after releasing the bucket lock.  A claimed waiter is in state WAKING: it
+ * may not return (not even on a signal or timeout) until the waker has
+ * stored WOKEN (D), after which the waker no longer touches it; the waker
+ * takes a task reference first, since the thread may exit as soon as it
+ * sees WOKEN.
+ */
+#include <linux/hrtimer.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "altfutex.h"
+#include "compat.h"
+
+static struct kmem_cache *af_waiter_cache;
+
+int af_wait_init(void)
+{
+	af_waiter_cache = KMEM_CACHE(af_waiter, SLAB_ACCOUNT);
+	return af_waiter_cache ? 0 : -ENOMEM;
+}
+
+void af_wait_exit(void)
+{
+	kmem_cache_destroy(af_waiter_cache);
+}
+
+/*
+ * Lock the bucket that protects @w.  A requeue may move @w to another
+ * bucket while we wait for the lock; it changes w->bucket only while
+ * holding both locks, so once we hold the lock w->bucket still names, @w
+ * stays there until we drop it.
+ */
+struct af_bucket *af_lock_waiter(struct af_waiter *w)
+	__acquires(&w->bucket->lock)
+{
+	struct af_bucket *b;
+
+	for (;;) {
+		b = READ_ONCE(w->bucket);
+		spin_lock(&b->lock);
+		if (likely(b == READ_ONCE(w->bucket)))
+			return b;
+		spin_unlock(&b->lock);
+	}
+}
+
+/* Append @w to the queue of its key's bucket: W1 and W2 above. */
+void af_enqueue(struct af_waiter *w)
+{
+	struct af_bucket *b = af_hash_bucket(&w->key);
+
+	spin_lock(&b->lock);				/* (W1) ACQUIRE */
+	WRITE_ONCE(w->bucket, b);
+	w->state = AF_QUEUED;
+	list_add_tail(&w->node, &b->queue);
+	spin_unlock(&b->lock);				/* (W2) RELEASE */
+}
+
+/* Wait until a waker that claimed @w has finished with it. */
+static void af_wait_released(struct af_waiter *w)
+{
+	for (;;) {
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		if (smp_load_acquire(&w->state) != AF_WAKING)	/* pairs with (D) */
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/**
+ * af_dequeue() - take @w off its queue, unless a waker got there first
+ * @w: a waiter of the calling thread (or an fd)
+ *
+ * Return: true if @w was queued and this call removed it; false if it was
+ * not queued (a waker claimed it, in which case this returns only once the
+ * waker is done with it).
+ */
+bool af_dequeue(struct af_waiter *w)
+{
+	struct af_bucket *b = af_lock_waiter(w);
+	bool queued = w->state == AF_QUEUED;
+
+	if (queued) {
+		list_del_init(&w->node);
+		w->state = AF_IDLE;
+	}
+	spin_unlock(&b->lock);
+	if (!queued)
+		af_wait_released(w);
+	return queued;
+}
+
+void af_wake_list_init(struct af_wake_list *wl)
+{
+	wl->first = NULL;
+	wl->tail = &wl->first;
+}
+
+/*
+ * Take @w off its queue for a wake; the caller holds its bucket lock and
+ * counts it as woken.  A thread is woken later by af_wake_list_run(); an fd
+ * waiter is notified now, under the lock, which keeps it alive.
+ */
+void af_claim(struct af_waiter *w, struct af_wake_list *wl)
+{
+	list_del_init(&w->node);
+	if (!w->task) {
+		smp_store_release(&w->state, AF_WOKEN);
+		w->notify(w);
+		return;
+	}
+	w->state = AF_WAKING;
+	w->wake_next = NULL;
+	*wl->tail = w;
+	wl->tail = &w->wake_next;
+}
+
+/* Wake, oldest first, the threads claimed onto @wl.  No lock held. */
+void af_wake_list_run(struct af_wake_list *wl)
+{
+	struct af_waiter *w, *next;
+	struct task_struct *task;
+
+	for (w = wl->first; w; w = next) {
+		next = w->wake_next;
+		task = w->task;
+		get_task_struct(task);
+		/* (D) from here on @w may be freed by its thread */
+		smp_store_release(&w->state, AF_WOKEN);
+		wake_up_process(task);
+		put_task_struct(task);
+	}
+}
+
+/* Arm @to to fire at the deadline @timeout and @flags describe. */
+static void af_timer_start(struct hrtimer_sleeper *to, unsigned int flags,
+			   const struct timespec64 *timeout, ktime_t start)
+{
+	clockid_t clock = CLOCK_MONOTONIC;
+	ktime_t expires = timespec64_to_ktime(*timeout);
+
+	if (!(flags & ALTFUTEX_ABSTIME))
+		expires = ktime_add_safe(start, expires);
+	else if (flags & ALTFUTEX_CLOCK_REALTIME)
+		clock = CLOCK_REALTIME;
+
+	af_sleeper_setup(to, clock, HRTIMER_MODE_ABS);
+	hrtimer_set_expires_range_ns(&to->timer, expires,
+				     current->timer_slack_ns);
+	hrtimer_sleeper_start_expires(to, HRTIMER_MODE_ABS);
+}
+
+/*
+ * Sleep until @w is woken (0), the timer fires (-ETIMEDOUT) or a signal is
+ * pending (-ERESTARTNOHAND: restarted if no handler runs, -EINTR if one
+ * does).  On an error @w may still be queued.
+ */
+static int af_sleep(struct af_waiter *w, struct hrtimer_sleeper *to)
+{
+	int ret;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (smp_load_acquire(&w->state) == AF_WOKEN) {	/* pairs with (D) */
+			ret = 0;
+			break;
+		}
+		if (to && !READ_ONCE(to->task)) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -ERESTARTNOHAND;
+			break;
+		}
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
+/**
+ * af_wait() - sleep on the futex at @uaddr while it holds @val
+ * @uaddr: 4-byte aligned user address
+ * @flags: ALTFUTEX_PRIVATE, ALTFUTEX_ABSTIME, ALTFUTEX_CLOCK_REALTIME
+ * @val: the value the caller saw
+ * @timeout: relative (CLOCK_MONOTONIC) or, with ALTFUTEX_ABSTIME, absolute
+ *	     time on CLOCK_MONOTONIC or CLOCK_REALTIME; NULL for none
+ *
+ * Return: 0 when woken, -EAGAIN if *@uaddr != @val, -ETIMEDOUT,
+ * -ERESTARTNOHAND on a signal, -EFAULT, -ENOMEM.
+ */
+int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
+	    const struct timespec64 *timeout)
+{
+	struct hrtimer_sleeper sleeper, *to = NULL;
+	ktime_t start = ktime_get();
+	struct af_waiter *w;
+	u32 uval;
+	int ret;
+
+	w = kmem_cache_alloc(af_waiter_cache, GFP_KERNEL_ACCOUNT);
+	if (!w)
+		return -ENOMEM;
+	ret = af_key_lookup(uaddr, flags, &w->key);
+	if (ret)
+		goto out_free;
+	w->task = current;
+	w->notify = NULL;
+
+	af_enqueue(w);					/* (W1), (W2) */
+
+	/* (W3): no lock held, so the read may fault the page in. */
+	if (get_user(uval, uaddr)) {
+		ret = -EFAULT;
+	} else if (uval != val) {
+		ret = -EAGAIN;
+	} else {
+		if (timeout) {
+			to = &sleeper;
+			af_timer_start(to, flags, timeout, start);
+		}
+		ret = af_sleep(w, to);
+	}
+	/* A waker that claimed us counted us: report the wake. */
+	if (ret && !af_dequeue(w))
+		ret = 0;
+
+	if (to) {
+		hrtimer_cancel(&to->timer);
+		destroy_hrtimer_on_stack(&to->timer);
+	}
+	af_key_put(&w->key);
+out_free:
+	kmem_cache_free(af_waiter_cache, w);
+	return ret;
+}
+
+/**
+ * af_wake() - wake up to @nr_wake waiters of the futex at @uaddr
+ * @uaddr: 4-byte aligned user address
+ * @flags: ALTFUTEX_PRIVATE or 0
+ * @nr_wake: the most to wake; <= 0 wakes nobody
+ *
+ * Return: the number woken, oldest first, or -EFAULT.
+ */
+int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake)
+{
+	struct af_waiter *w, *tmp;
+	struct af_wake_list wl;
+	struct af_bucket *b;
+	struct af_key key;
+	int woken = 0;
+	int ret;
+
+	ret = af_key_lookup(uaddr, flags, &key);
+	if (ret)
+		return ret;
+	if (nr_wake <= 0)
+		goto out;
+
+	af_wake_list_init(&wl);
+	b = af_hash_bucket(&key);
+	spin_lock(&b->lock);				/* (K2) ACQUIRE */
+	list_for_each_entry_safe(w, tmp, &b->queue, node) {
+		if (!af_key_match(&w->key, &key))
+			continue;
+		af_claim(w, &wl);
+		if (++woken == nr_wake)
+			break;
+	}
+	spin_unlock(&b->lock);				/* (K3) RELEASE */
+	af_wake_list_run(&wl);
+out:
+	af_key_put(&key);
+	return woken;
+}

@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages altfutex needs, if any is missing.
+#   scripts/deps.sh          install what is missing (apt-get update first)
+#   scripts/deps.sh --kver   print the version of Debian's stock kernel
+#                            (the one linux-headers-amd64 depends on)
+set -eu
+
+PKGS="linux-headers-amd64 linux-image-amd64 qemu-system-x86 busybox-static
+cpio kmod gcc make libc6-dev sparse"
+
+stock_kver() {
+	dpkg-query -W -f='${Depends}\n' linux-headers-amd64 2>/dev/null |
+		sed -n 's/.*linux-headers-\([^ ,]*-amd64\).*/\1/p' | head -n 1
+}
+
+if [ "${1:-}" = "--kver" ]; then
+	v=$(stock_kver)
+	if [ -z "$v" ]; then
+		# not installed yet: the newest headers present, if any
+		v=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
+			sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+	fi
+	echo "${v:-unknown}"
+	exit 0
+fi
+
+missing=
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing="$missing $p"
+done
+# the image and headers of the same version must both be there
+v=$(stock_kver)
+if [ -n "$v" ] && { [ ! -e "/boot/vmlinuz-$v" ] ||
+		    [ ! -d "/usr/src/linux-headers-$v" ]; }; then
+	missing="$missing linux-image-$v linux-headers-$v"
+fi
+
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing"
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -q
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -q --no-install-recommends $missing
+fi

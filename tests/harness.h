@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * Shared helpers for the altfutex tests.  Each test is a standalone program
+ * that exits 0 (pass), 1 (fail) or 77 (skip), prints what it checked, and
+ * arms a watchdog so that a bug fails the test instead of hanging the run.
+ */
+#ifndef ALTFUTEX_TEST_HARNESS_H
+#define ALTFUTEX_TEST_HARNESS_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <altfutex.h>
+
+#define T_PASS 0
+#define T_FAIL 1
+#define T_SKIP 77
+
+static const char *t_name = "test";
+
+static void t_watchdog_fired(int sig)
+{
+	static const char msg[] = "FAIL: watchdog expired (test hung)\n";
+
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(T_FAIL);
+	/* take every process of the test down with us */
+	kill(0, SIGKILL);
+	_exit(T_FAIL);
+}
+
+/*
+ * Start a test: name it and arm a watchdog of @seconds for the whole
+ * program.  The test becomes a process-group leader so that the watchdog
+ * kills forked helpers too.
+ */
+static inline void t_init(const char *name, unsigned int seconds)
+{
+	t_name = name;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setpgid(0, 0);
+	signal(SIGALRM, t_watchdog_fired);
+	alarm(seconds);
+}
+
+#define t_log(fmt, ...) \
+	printf("%s: " fmt "\n", t_name, ##__VA_ARGS__)
+
+#define t_fail(fmt, ...) do {						\
+	fprintf(stderr, "%s: FAIL at %s:%d: " fmt "\n", t_name,		\
+		__FILE__, __LINE__, ##__VA_ARGS__);			\
+	exit(T_FAIL);							\
+} while (0)
+
+#define t_skip(fmt, ...) do {						\
+	printf("%s: SKIP: " fmt "\n", t_name, ##__VA_ARGS__);		\
+	exit(T_SKIP);							\
+} while (0)
+
+/* CHECK(cond, fmt, ...): fail the test with a message unless cond holds. */
+#define CHECK(cond, fmt, ...) do {					\
+	if (!(cond))							\
+		t_fail("%s: " fmt, #cond, ##__VA_ARGS__);		\
+} while (0)
+
+/* CHECK_RET(expr, want): expr (an altfutex call) must return want. */
+#define CHECK_RET(expr, want) do {					\
+	long __r = (long)(expr);					\
+	long __w = (long)(want);					\
+	if (__r != __w)							\
+		t_fail("%s returned %ld (%s), expected %ld (%s)", #expr,	\
+		       __r, __r < 0 ? strerror((int)-__r) : "ok",	\
+		       __w, __w < 0 ? strerror((int)-__w) : "ok");	\
+} while (0)
+
+static inline int64_t t_now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline void t_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static inline pid_t t_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/*
+ * Is thread @tid (of process @pid, 0 for this one) asleep inside an ioctl?
+ * Reads /proc/PID/task/TID/syscall: the first field is the system call
+ * number and stays there while the thread is blocked in it; the state in
+ * .../stat is then 'S' (or 'D').
+ */
+static inline int t_blocked_in_ioctl(pid_t pid, pid_t tid)
+{
+	char path[96], buf[256];
+	int fd, n;
+	char *p;
+
+	if (!pid)
+		pid = getpid();
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || (p[2] != 'S' && p[2] != 'D'))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return atoi(buf) == SYS_ioctl;
+}
+
+/*
+ * Wait (bounded by the watchdog) until thread @tid of @pid (0: this
+ * process) is asleep in an ioctl, i.e. queued on an altfutex.
+ */
+static inline void t_wait_blocked(pid_t pid, pid_t tid)
+{
+	while (!t_blocked_in_ioctl(pid, tid))
+		t_sleep_ms(1);
+}
+
+/* Reap @pid and return its exit status, or -1 if it did not exit. */
+static inline int t_reap(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#endif /* ALTFUTEX_TEST_HARNESS_H */
