@@ -49,8 +49,8 @@ static inline bool af_key_match(const struct af_key *a, const struct af_key *b)
  * bucket interleave, which costs only the scan.
  */
 struct af_bucket {
-	spinlock_t lock;
-	struct list_head queue;
+	spinlock_t lock;		/* protects queue and its waiters */
+	struct list_head queue;		/* struct af_waiter, oldest first */
 } ____cacheline_aligned_in_smp;
 
 int af_hash_init(unsigned int size);
@@ -104,5 +104,6 @@ struct af_bucket *af_lock_waiter(struct af_waiter *w)
 int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 	    const struct timespec64 *timeout);
 int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake);
+
 
 #endif /* _ALTFUTEX_CORE_H */

@@ -15,7 +15,7 @@
 #include "altfutex.h"
 
 /* The largest table hash_size may ask for: 2^20 buckets, 64 MiB. */
-#define AF_HASH_MAX	(1U << 20)
+#define AF_HASH_MAX	BIT(20)
 
 static struct af_bucket *af_buckets;
 static unsigned int af_hash_mask;

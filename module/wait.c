@@ -156,6 +156,7 @@ void af_claim(struct af_waiter *w, struct af_wake_list *wl)
 {
 	list_del_init(&w->node);
 	if (!w->task) {
+		/* pairs with the fd's lockless readers of its state */
 		smp_store_release(&w->state, AF_WOKEN);
 		w->notify(w);
 		return;
