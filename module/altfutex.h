@@ -105,5 +105,9 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 	    const struct timespec64 *timeout);
 int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake);
 
+/* ---- requeue (requeue.c) -------------------------------------------------- */
+
+int af_requeue(u32 __user *uaddr1, u32 __user *uaddr2, unsigned int flags,
+	       int nr_wake, int nr_requeue, const u32 *cmpval);
 
 #endif /* _ALTFUTEX_CORE_H */

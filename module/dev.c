@@ -61,6 +61,25 @@ static int af_ioctl_wake(void __user *argp)
 	return af_wake(u64_to_user_ptr(args.uaddr), args.flags, args.nr_wake);
 }
 
+static int af_ioctl_requeue(void __user *argp, bool cmp)
+{
+	struct altfutex_requeue_args args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~ALTFUTEX_PRIVATE)
+		return -EINVAL;
+	if (args.nr_wake < 0 || args.nr_requeue < 0)
+		return -EINVAL;
+	if (!cmp && args.val)
+		return -EINVAL;
+	if (af_misaligned(args.uaddr) || af_misaligned(args.uaddr2))
+		return -EINVAL;
+	return af_requeue(u64_to_user_ptr(args.uaddr),
+			  u64_to_user_ptr(args.uaddr2), args.flags,
+			  args.nr_wake, args.nr_requeue, cmp ? &args.val : NULL);
+}
+
 static long af_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
@@ -71,10 +90,12 @@ static long af_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case ALTFUTEX_IOC_WAKE:
 		return af_ioctl_wake(argp);
 	case ALTFUTEX_IOC_REQUEUE:
+		return af_ioctl_requeue(argp, false);
 	case ALTFUTEX_IOC_CMP_REQUEUE:
+		return af_ioctl_requeue(argp, true);
 	case ALTFUTEX_IOC_FD:
 	case ALTFUTEX_IOC_FD_REARM:
-		return -ENOSYS;
+		return -EOPNOTSUPP;	/* not yet: issue 5 */
 	default:
 		return -ENOTTY;
 	}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Requeue: wake some waiters of one futex and move others, in order, to
+ * the tail of another futex's queue.
+ *
+ * The moved waiters are first gathered on a private list and only then
+ * appended to the target queue, so a requeue onto the same key (or onto a
+ * key in the same bucket) never meets the waiters it has just moved: this
+ * is the endless loop the 2003 thread found when key1 == key2, and it also
+ * keeps FIFO order, moved waiters landing after everybody already queued.
+ *
+ * Locks: both buckets, the one at the lower address first, so concurrent
+ * A->B and B->A requeues cannot deadlock.  A waiter's bucket pointer and
+ * key change only while both locks are held, which is what af_lock_waiter()
+ * relies on to follow a waiter that moves.
+ */
+#include <linux/lockdep.h>
+#include <linux/uaccess.h>
+
+#include "altfutex.h"
+
+static void af_double_lock(struct af_bucket *b1, struct af_bucket *b2)
+	__acquires(&b1->lock) __acquires(&b2->lock)
+{
+	if (b1 > b2)
+		swap(b1, b2);
+	spin_lock(&b1->lock);
+	if (b1 != b2)
+		spin_lock_nested(&b2->lock, SINGLE_DEPTH_NESTING);
+	else
+		__acquire(&b2->lock);	/* sparse: one lock, two names */
+}
+
+static void af_double_unlock(struct af_bucket *b1, struct af_bucket *b2)
+	__releases(&b1->lock) __releases(&b2->lock)
+{
+	if (b1 != b2)
+		spin_unlock(&b2->lock);
+	else
+		__release(&b2->lock);
+	spin_unlock(&b1->lock);
+}
+
+/*
+ * Read *@uaddr while holding bucket locks: page faults are disabled, so a
+ * page that is not present makes this fail with -EFAULT instead of
+ * sleeping; the caller then faults it in unlocked and retries.
+ */
+static int af_get_value_locked(u32 *val, u32 __user *uaddr)
+{
+	int ret;
+
+	pagefault_disable();
+	ret = get_user(*val, uaddr);
+	pagefault_enable();
+	return ret;
+}
+
+/**
+ * af_requeue() - wake and requeue waiters of the futex at @uaddr1
+ * @uaddr1: the futex whose waiters are woken or moved
+ * @uaddr2: the futex they are moved to
+ * @flags: ALTFUTEX_PRIVATE or 0, for both addresses
+ * @nr_wake: wake up to this many of @uaddr1's waiters, oldest first
+ * @nr_requeue: then move up to this many more, oldest first, to @uaddr2
+ * @cmpval: if not NULL, first check that *@uaddr1 == *@cmpval, atomically
+ *	    with respect to wakes and requeues of @uaddr1
+ *
+ * Return: the number woken plus the number moved, -EAGAIN on a value
+ * mismatch, or -EFAULT.
+ */
+int af_requeue(u32 __user *uaddr1, u32 __user *uaddr2, unsigned int flags,
+	       int nr_wake, int nr_requeue, const u32 *cmpval)
+{
+	struct af_key key1, key2;
+	struct af_bucket *b1, *b2;
+	struct af_waiter *w, *tmp;
+	struct af_wake_list wl;
+	int woken = 0, moved = 0;
+	LIST_HEAD(moving);
+	bool same_key;
+	u32 uval;
+	int ret;
+
+	ret = af_key_lookup(uaddr1, flags, &key1);
+	if (ret)
+		return ret;
+	ret = af_key_lookup(uaddr2, flags, &key2);
+	if (ret)
+		goto out_put1;
+	same_key = af_key_match(&key1, &key2);
+	b1 = af_hash_bucket(&key1);
+	b2 = af_hash_bucket(&key2);
+	af_wake_list_init(&wl);
+
+retry:
+	af_double_lock(b1, b2);
+	if (cmpval) {
+		ret = af_get_value_locked(&uval, uaddr1);
+		if (ret) {
+			af_double_unlock(b1, b2);
+			ret = get_user(uval, uaddr1);
+			if (ret)
+				goto out_put2;
+			goto retry;
+		}
+		if (uval != *cmpval) {
+			ret = -EAGAIN;
+			goto out_unlock;
+		}
+	}
+
+	list_for_each_entry_safe(w, tmp, &b1->queue, node) {
+		if (!af_key_match(&w->key, &key1))
+			continue;
+		if (woken < nr_wake) {
+			af_claim(w, &wl);
+			woken++;
+			continue;
+		}
+		if (moved == nr_requeue)
+			break;
+		list_move_tail(&w->node, &moving);
+		moved++;
+	}
+	/* Retarget the moved waiters; their key1 references go below. */
+	list_for_each_entry(w, &moving, node) {
+		if (!same_key) {
+			af_key_get(&key2);
+			w->key = key2;
+		}
+		WRITE_ONCE(w->bucket, b2);
+	}
+	list_splice_tail(&moving, &b2->queue);
+	ret = woken + moved;
+
+out_unlock:
+	af_double_unlock(b1, b2);
+	af_wake_list_run(&wl);
+	/* Never the last references: we still hold our own on key1. */
+	if (ret > 0 && !same_key)
+		while (moved--)
+			af_key_put(&key1);
+out_put2:
+	af_key_put(&key2);
+out_put1:
+	af_key_put(&key1);
+	return ret;
+}
