@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -85,12 +86,16 @@ int altfutex_wait(uint32_t *uaddr, uint32_t val,
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			args.flags &= ~ALTFUTEX_CLOCK_REALTIME;
 			args.flags |= ALTFUTEX_ABSTIME;
-			args.timeout.tv_sec += now.tv_sec;
 			args.timeout.tv_nsec += now.tv_nsec;
 			if (args.timeout.tv_nsec >= NSEC_PER_SEC) {
 				args.timeout.tv_nsec -= NSEC_PER_SEC;
 				args.timeout.tv_sec++;
 			}
+			/* a deadline past the end of time is no deadline */
+			if (args.timeout.tv_sec > INT64_MAX - now.tv_sec)
+				args.timeout.tv_sec = INT64_MAX;
+			else
+				args.timeout.tv_sec += now.tv_sec;
 		}
 	}
 	return altfutex_ioctl(ALTFUTEX_IOC_WAIT, &args);
