@@ -7,7 +7,9 @@
 #ifndef ALTFUTEX_TEST_HARNESS_H
 #define ALTFUTEX_TEST_HARNESS_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
