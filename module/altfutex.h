@@ -110,4 +110,11 @@ int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake);
 int af_requeue(u32 __user *uaddr1, u32 __user *uaddr2, unsigned int flags,
 	       int nr_wake, int nr_requeue, const u32 *cmpval);
 
+/* ---- fd waiters (fd.c) -------------------------------------------------- */
+
+int af_fd_init(void);
+void af_fd_exit(void);
+int af_fd_create(u32 __user *uaddr, unsigned int flags, u32 val);
+int af_fd_rearm(int fdnum, u32 val);
+
 #endif /* _ALTFUTEX_CORE_H */

@@ -80,6 +80,29 @@ static int af_ioctl_requeue(void __user *argp, bool cmp)
 			  args.nr_wake, args.nr_requeue, cmp ? &args.val : NULL);
 }
 
+static int af_ioctl_fd(void __user *argp)
+{
+	struct altfutex_fd_args args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~ALTFUTEX_PRIVATE)
+		return -EINVAL;
+	if (af_misaligned(args.uaddr))
+		return -EINVAL;
+	return af_fd_create(u64_to_user_ptr(args.uaddr), args.flags,
+			    args.val);
+}
+
+static int af_ioctl_fd_rearm(void __user *argp)
+{
+	struct altfutex_rearm_args args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	return af_fd_rearm(args.fd, args.val);
+}
+
 static long af_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
@@ -94,8 +117,9 @@ static long af_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case ALTFUTEX_IOC_CMP_REQUEUE:
 		return af_ioctl_requeue(argp, true);
 	case ALTFUTEX_IOC_FD:
+		return af_ioctl_fd(argp);
 	case ALTFUTEX_IOC_FD_REARM:
-		return -EOPNOTSUPP;	/* not yet: issue 5 */
+		return af_ioctl_fd_rearm(argp);
 	default:
 		return -ENOTTY;
 	}
@@ -127,13 +151,18 @@ static int __init af_init(void)
 	ret = af_wait_init();
 	if (ret)
 		goto err_hash;
-	ret = misc_register(&af_miscdev);
+	ret = af_fd_init();
 	if (ret)
 		goto err_wait;
+	ret = misc_register(&af_miscdev);
+	if (ret)
+		goto err_fd;
 	pr_info("altfutex: /dev/altfutex ready, %u hash buckets\n",
 		af_hash_size());
 	return 0;
 
+err_fd:
+	af_fd_exit();
 err_wait:
 	af_wait_exit();
 err_hash:
@@ -144,6 +173,7 @@ err_hash:
 static void __exit af_exit(void)
 {
 	misc_deregister(&af_miscdev);
+	af_fd_exit();
 	af_wait_exit();
 	af_hash_exit();
 }

@@ -101,7 +101,7 @@ void af_enqueue(struct af_waiter *w)
 
 	spin_lock(&b->lock);				/* (W1) ACQUIRE */
 	WRITE_ONCE(w->bucket, b);
-	w->state = AF_QUEUED;
+	WRITE_ONCE(w->state, AF_QUEUED);
 	list_add_tail(&w->node, &b->queue);
 	spin_unlock(&b->lock);				/* (W2) RELEASE */
 }
@@ -133,7 +133,7 @@ bool af_dequeue(struct af_waiter *w)
 
 	if (queued) {
 		list_del_init(&w->node);
-		w->state = AF_IDLE;
+		WRITE_ONCE(w->state, AF_IDLE);
 	}
 	spin_unlock(&b->lock);
 	if (!queued)
@@ -156,7 +156,7 @@ void af_claim(struct af_waiter *w, struct af_wake_list *wl)
 {
 	list_del_init(&w->node);
 	if (!w->task) {
-		/* pairs with the fd's lockless readers of its state */
+		/* pairs with af_fd_woken() */
 		smp_store_release(&w->state, AF_WOKEN);
 		w->notify(w);
 		return;
