@@ -282,7 +282,8 @@ static const struct file_operations af_fd_fops = {
 
 int af_fd_init(void)
 {
-	af_fd_cache = KMEM_CACHE(af_fd, SLAB_ACCOUNT);
+	af_fd_cache = kmem_cache_create("altfutex_fd", sizeof(struct af_fd),
+					0, SLAB_ACCOUNT, NULL);
 	return af_fd_cache ? 0 : -ENOMEM;
 }
 

@@ -65,7 +65,9 @@ static struct kmem_cache *af_waiter_cache;
 
 int af_wait_init(void)
 {
-	af_waiter_cache = KMEM_CACHE(af_waiter, SLAB_ACCOUNT);
+	af_waiter_cache = kmem_cache_create("altfutex_waiter",
+					    sizeof(struct af_waiter), 0,
+					    SLAB_ACCOUNT, NULL);
 	return af_waiter_cache ? 0 : -ENOMEM;
 }
 
