@@ -86,7 +86,9 @@ int af_key_lookup(u32 __user *uaddr, unsigned int flags, struct af_key *key)
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	vma = vma_lookup(mm, addr);
-	if (!vma || (vma->vm_flags & (VM_IO | VM_PFNMAP)))
+	/* the word must be readable memory: no PROT_NONE, no device I/O */
+	if (!vma || !(vma->vm_flags & VM_READ) ||
+	    (vma->vm_flags & (VM_IO | VM_PFNMAP)))
 		ret = -EFAULT;
 	else if ((vma->vm_flags & VM_MAYSHARE) && vma->vm_file)
 		ret = af_key_shared(vma, addr, key);
