@@ -82,6 +82,8 @@ int altfutex_wait(uint32_t *uaddr, uint32_t val,
 		args.timeout.tv_sec = timeout->tv_sec;
 		args.timeout.tv_nsec = timeout->tv_nsec;
 		if (!(flags & ALTFUTEX_ABSTIME)) {
+			int64_t carry = 0;
+
 			/* cannot fail for CLOCK_MONOTONIC */
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			args.flags &= ~ALTFUTEX_CLOCK_REALTIME;
@@ -89,13 +91,13 @@ int altfutex_wait(uint32_t *uaddr, uint32_t val,
 			args.timeout.tv_nsec += now.tv_nsec;
 			if (args.timeout.tv_nsec >= NSEC_PER_SEC) {
 				args.timeout.tv_nsec -= NSEC_PER_SEC;
-				args.timeout.tv_sec++;
+				carry = 1;
 			}
 			/* a deadline past the end of time is no deadline */
-			if (args.timeout.tv_sec > INT64_MAX - now.tv_sec)
+			if (args.timeout.tv_sec > INT64_MAX - now.tv_sec - carry)
 				args.timeout.tv_sec = INT64_MAX;
 			else
-				args.timeout.tv_sec += now.tv_sec;
+				args.timeout.tv_sec += now.tv_sec + carry;
 		}
 	}
 	return altfutex_ioctl(ALTFUTEX_IOC_WAIT, &args);
