@@ -15,6 +15,8 @@
  */
 #include <sys/stat.h>
 
+#include <sys/socket.h>
+
 #include "util.h"
 
 #define DEV "/dev/altfutex"
@@ -217,6 +219,55 @@ static void check_busy_open(void)
 	t_log("ok: the holding child exited");
 }
 
+/*
+ * An altfutex fd holds the module by itself: a child creates one, passes
+ * it to us with SCM_RIGHTS and exits, closing its /dev/altfutex.  We hold
+ * only the fd (we never call the library), and rmmod must still be refused
+ * until we close it.
+ */
+static void check_busy_fd(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	int sv[2], fd, r;
+	pid_t pid;
+
+	CHECK(!socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv),
+	      "socketpair");
+	pid = tu_fork();
+	if (!pid) {
+		static uint32_t word;
+
+		fd = altfutex_fd(&word, 0, 0);
+		if (fd < 0)
+			_exit(2);
+		memset(cbuf, 0, sizeof(cbuf));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		_exit(sendmsg(sv[0], &msg, 0) == 1 ? 0 : 3);
+	}
+	r = tu_reap(pid);
+	CHECK(r == 0, "fd-creating child exited with %d", r);
+	CHECK(recvmsg(sv[1], &msg, 0) == 1, "recvmsg: %s", strerror(errno));
+	c = CMSG_FIRSTHDR(&msg);
+	CHECK(c && c->cmsg_type == SCM_RIGHTS, "no fd received");
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	close(sv[0]);
+	close(sv[1]);
+	expect_refused("while an altfutex fd exists (its creator has exited)");
+	close(fd);
+	t_log("ok: the altfutex fd was closed");
+}
+
 static void check_unload(void)
 {
 	int64_t end = t_now_ns(CLOCK_MONOTONIC) + 3 * NSEC_PER_SEC;
@@ -319,6 +370,7 @@ int main(void)
 
 	check_busy_waiter();
 	check_busy_open();
+	check_busy_fd();
 	check_unload();
 	check_reload();
 	t_log("PASS");
