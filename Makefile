@@ -126,8 +126,10 @@ $(BUILD)/examples/%: examples/%.c $(LIB_SO) userlib/altfutex.h
 VM_ENV = KVER="$(KVER)" VMLINUZ="$(VMLINUZ)" MODULE="$(MODULE)" \
 	BUILD="$(BUILD)" MODPARAMS="$(MODPARAMS)"
 
+# CMD and FILES reach the recipe through the environment (make exports the
+# variables given on its command line), so that quotes in them survive.
 vm: all
-	$(VM_ENV) scripts/vm.sh --cmd "$(CMD)" --files "$(FILES)"
+	$(VM_ENV) scripts/vm.sh --cmd "$$CMD" --files "$$FILES"
 
 check: all
 	$(VM_ENV) scripts/check.sh

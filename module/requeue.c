@@ -9,6 +9,10 @@
  * is the endless loop the 2003 thread found when key1 == key2, and it also
  * keeps FIFO order, moved waiters landing after everybody already queued.
  *
+ * The lost-wakeup argument of wait.c holds as for a wake: the requeuer
+ * takes the bucket locks (K2) after the caller's store (K1) and looks for
+ * waiters only under them; CMP_REQUEUE reads the word under them too.
+ *
  * Locks: both buckets, the one at the lower address first, so concurrent
  * A->B and B->A requeues cannot deadlock.  A waiter's bucket pointer and
  * key change only while both locks are held, which is what af_lock_waiter()
@@ -94,7 +98,7 @@ int af_requeue(u32 __user *uaddr1, u32 __user *uaddr2, unsigned int flags,
 	af_wake_list_init(&wl);
 
 retry:
-	af_double_lock(b1, b2);
+	af_double_lock(b1, b2);		/* (K2) of wait.c, for both keys */
 	if (cmpval) {
 		ret = af_get_value_locked(&uval, uaddr1);
 		if (ret) {
@@ -135,7 +139,7 @@ retry:
 	ret = woken + moved;
 
 out_unlock:
-	af_double_unlock(b1, b2);
+	af_double_unlock(b1, b2);	/* (K3) */
 	af_wake_list_run(&wl);
 	/* Never the last references: we still hold our own on key1. */
 	if (ret > 0 && !same_key)
