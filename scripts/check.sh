@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: the whole test suite, in one boot of the VM, twice: with the
+# module loaded with its default parameters (and $MODPARAMS), then reloaded
+# with hash_size=1 (every key in one hash bucket).
+#
+#   scripts/check.sh
+#
+# Every executable in $BUILD/tests runs under tests/run-tests.sh in the
+# guest (scripts/vm.sh), which prints a PASS/FAIL/SKIP line per test and
+# pass.  The last line of the output is the total over both passes:
+#   N passed, N failed, N skipped
+# A test during which the guest kernel logged a warning, BUG, Oops, lockdep
+# report... fails.  A run that went wrong as a whole (such a report outside
+# any test; the module did not unload; the VM crashed or timed out) counts
+# as one more failure, with the reason printed before.
+# Exit status: 0 if nothing failed.
+#
+# Environment: as scripts/vm.sh; VM_TIMEOUT defaults to 2400 s here, and
+# ALTFUTEX_TEST_TIMEOUT (default 300 s) bounds each test.
+set -euo pipefail
+
+me=check
+die() {
+	echo "$me: error: $*" >&2
+	exit 2
+}
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export VM_TIMEOUT=${VM_TIMEOUT:-2400}
+test_timeout=${ALTFUTEX_TEST_TIMEOUT:-300}
+case $test_timeout in
+''|*[!0-9]*) die "ALTFUTEX_TEST_TIMEOUT must be a number of seconds" ;;
+esac
+[ -d "$BUILD/tests" ] || die "no $BUILD/tests: build the tests first (make)"
+
+# In the guest, in /work: tests/ holds the test binaries.
+cmd="sh ./run-tests.sh -t $test_timeout -l hash=default tests; a=\$?
+sh ./run-tests.sh -t $test_timeout -l hash=1 -p \"\${ALTFUTEX_PARAMS:+\$ALTFUTEX_PARAMS }hash_size=1\" tests; b=\$?
+[ \$a -eq 0 ] && [ \$b -eq 0 ]"
+
+stamp=$(mktemp)
+trap 'rm -f "$stamp"' EXIT
+rc=0
+scripts/vm.sh --cmd "$cmd" --files "$BUILD/tests tests/run-tests.sh" || rc=$?
+
+res=$BUILD/vm/result
+if [ ! "$BUILD/vm/verdict" -nt "$stamp" ]; then
+	echo "$me: the VM did not run (scripts/vm.sh: status $rc)"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+count() {
+	grep -c "^TEST $1 " "$res" || true
+}
+passed=$(count PASS)
+failed=$(count FAIL)
+skipped=$(count SKIP)
+
+# The run as a whole: scripts/vm.sh has said what went wrong.  A kernel log
+# report that a test already failed for is not counted twice.
+problems=$(sed -n 's/^problem=//p' "$BUILD/vm/verdict" 2>/dev/null || true)
+if grep -q '^TEST FAIL .* klog$' "$res"; then
+	problems=$(printf '%s\n' "$problems" | grep -v '^klog ' || true)
+fi
+if [ -n "$problems" ]; then
+	echo "$me: one more failure for the VM run:"
+	printf '%s\n' "$problems" | cut -d ' ' -f 2- | sed "s/^/$me:   /"
+	failed=$((failed + 1))
+elif [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	echo "$me: the test run exited with status $rc but no test failed;" \
+		"counting one failure"
+	failed=$((failed + 1))
+elif [ $((passed + failed + skipped)) -eq 0 ]; then
+	echo "$me: no test ran; counting one failure"
+	failed=1
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

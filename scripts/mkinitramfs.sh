@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the initramfs of the altfutex test VM.
+#
+#   scripts/mkinitramfs.sh -o OUT -m MODULE -b BUILD [-c CMD] [-p MODPARAMS]
+#                          [-k KLOG_PATTERN] [FILE...]
+#
+# The image holds:
+#   /init                     scripts/vm-init.sh (busybox sh, PID 1)
+#   /bin/busybox + applets    from busybox-static
+#   /altfutex.ko              MODULE
+#   /lib/..., /lib64/...      the ELF interpreter and every library that ldd
+#                             lists for the binaries in BUILD/tests,
+#                             BUILD/examples, the FILEs and busybox
+#   /usr/lib/<multiarch>/     BUILD/libaltfutex.so.*, next to libc, where
+#                             ld.so looks without an ld.so.cache
+#   /work/                    the FILEs (files or directories), by basename
+#   /etc/altfutex-vm/cmd      CMD, run by /init with sh -c in /work
+#   /etc/altfutex-vm/modparams  MODPARAMS for insmod
+#   /etc/altfutex-vm/klog-pattern  what the kernel must not log (grep -E)
+#
+# OUT is a gzip-compressed newc cpio archive; every file in it is owned by
+# root, so no root privileges are needed to build it.
+set -euo pipefail
+
+me=${0##*/}
+die() {
+	echo "$me: error: $*" >&2
+	exit 2
+}
+
+usage() {
+	sed -n '4,8s/^# \{0,1\}//p' "$0"
+}
+
+out='' module='' build='' cmd='' modparams='' klog_pattern=''
+while getopts o:m:b:c:p:k:h opt; do
+	case $opt in
+	o) out=$OPTARG ;;
+	m) module=$OPTARG ;;
+	b) build=$OPTARG ;;
+	c) cmd=$OPTARG ;;
+	p) modparams=$OPTARG ;;
+	k) klog_pattern=$OPTARG ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+if [ -z "$out" ] || [ -z "$module" ] || [ -z "$build" ]; then
+	usage >&2
+	exit 2
+fi
+
+srcdir=$(cd "$(dirname "$0")" && pwd)
+busybox=$(command -v busybox) ||
+	die "busybox not found (install busybox-static: scripts/deps.sh)"
+[ -f "$module" ] || die "module $module not found (make module)"
+[ -d "$build" ] || die "build directory $build not found (make)"
+command -v cpio >/dev/null || die "cpio not found (scripts/deps.sh)"
+command -v ldd >/dev/null || die "ldd not found (install libc-bin)"
+build=$(cd "$build" && pwd)
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/altfutex-initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc/altfutex-vm} \
+	"$root"/{proc,sys,dev,tmp,run,root,work,var/tmp}
+chmod 1777 "$root/tmp" "$root/var/tmp"
+chmod 0700 "$root/root"
+
+# busybox and its applets (--list-full gives e.g. "usr/bin/awk")
+cp "$busybox" "$root/bin/busybox"
+"$busybox" --list-full | while IFS= read -r applet; do
+	if [ -n "$applet" ] && [ ! -e "$root/$applet" ]; then
+		ln -s /bin/busybox "$root/$applet"
+	fi
+done
+
+cp "$srcdir/vm-init.sh" "$root/init"
+chmod 0755 "$root/init"
+cp "$module" "$root/altfutex.ko"
+printf '%s\n' "$cmd" >"$root/etc/altfutex-vm/cmd"
+printf '%s\n' "$modparams" >"$root/etc/altfutex-vm/modparams"
+printf '%s\n' "$klog_pattern" >"$root/etc/altfutex-vm/klog-pattern"
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+	'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
+	>"$root/etc/passwd"
+printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$root/etc/group"
+echo altfutex-vm >"$root/etc/hostname"
+
+# The FILEs, into /work.  Symbolic links are followed: the guest gets the
+# files they point to.
+for f in "$@"; do
+	[ -e "$f" ] || die "$f: no such file or directory"
+	cp -RL -- "$f" "$root/work/"
+done
+
+# The ELF files whose libraries the guest needs.
+elfs=$(mktemp "${TMPDIR:-/tmp}/altfutex-elfs.XXXXXX")
+trap 'rm -rf "$root" "$elfs"' EXIT
+{
+	echo "$busybox"
+	for d in "$build/tests" "$build/examples" "$root/work"; do
+		[ -d "$d" ] && find "$d" -type f
+	done
+	find "$build" -maxdepth 1 -name 'libaltfutex.so.*' -type f
+} | while IFS= read -r f; do
+	[ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] &&
+		echo "$f"
+done >"$elfs"
+
+# ldd prints "name => /path (addr)", "/path/ld.so (addr)" or "name (addr)"
+# for the vDSO; a library in BUILD is libaltfutex, copied below.
+while IFS= read -r f; do
+	deps=$(LD_LIBRARY_PATH=$build ldd "$f" 2>/dev/null) || continue
+	if printf '%s\n' "$deps" | grep -q 'not found'; then
+		printf '%s\n' "$deps" | grep 'not found' >&2
+		die "$f needs a library that is not installed"
+	fi
+	printf '%s\n' "$deps" | awk '
+		$2 == "=>" && $3 ~ /^\// { print $3; next }
+		$1 ~ /^\// { print $1 }'
+done <"$elfs" | sort -u | while IFS= read -r lib; do
+	case $lib in "$build"/*) continue ;; esac
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+
+# libaltfutex goes next to libc, in a directory ld.so searches without an
+# ld.so.cache (the multiarch one on Debian).
+libc=$(cd "$root" && find . -name libc.so.6 | head -n 1)
+libc=${libc#./}
+libdir=$root/${libc:+$(dirname "$libc")}
+[ -n "$libc" ] || libdir=$root/usr/lib
+for l in "$build"/libaltfutex.so.*; do
+	if [ -e "$l" ]; then cp -P "$l" "$libdir/"; fi
+done
+
+mkdir -p "$(dirname "$out")"
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out.tmp"
+mv "$out.tmp" "$out"
