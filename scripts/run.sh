@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make run: boot the VM, load the module and run the demo,
+# build/examples/token-ring (a token passed around a ring of processes
+# through altfutex words in one memfd; it compares with futex(2)).
+#
+#   scripts/run.sh [ARG...]      ARGs go to token-ring (or $ARGS:
+#                                make run ARGS='8 5000', for 8 processes
+#                                and 5000 rounds)
+#
+# Environment: as scripts/vm.sh; VM_TIMEOUT defaults to 600 s here.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+demo=$BUILD/examples/token-ring
+[ -x "$demo" ] || {
+	echo "run: error: no $demo: build the examples first (make)" >&2
+	exit 2
+}
+[ $# -eq 0 ] || ARGS="$*"
+args=${ARGS:-}
+case $args in
+*[!0-9\ ]*) echo "run: error: token-ring takes numbers: '$args'" >&2
+	exit 2 ;;
+esac
+
+export VM_TIMEOUT=${VM_TIMEOUT:-600}
+exec scripts/vm.sh --files "$demo" --cmd "
+echo '# uname -r'; uname -r
+echo; echo '# lsmod'; lsmod
+echo; echo '# ls -l /dev/altfutex'; ls -l /dev/altfutex
+echo; echo '# dmesg | grep altfutex:'; dmesg | grep altfutex:
+echo; echo '# ./token-ring $args'; ./token-ring $args"
