@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make run: boot the VM, load the module and run the demo,
-# build/examples/token-ring (a token passed around a ring of processes
-# through altfutex words in one memfd; it compares with futex(2)).
+# make run: boot the VM, load the module and run the demos:
+#  - build/examples/token-ring: a token passed around a ring of processes
+#    that map one memfd at different addresses, through altfutex words; it
+#    compares its throughput with futex(2)'s in the same VM;
+#  - build/examples/epoll-loop: a consumer that waits for several
+#    producers' mailboxes at once with epoll and altfutex fds.
 #
 #   scripts/run.sh [ARG...]      ARGs go to token-ring (or $ARGS:
 #                                make run ARGS='8 5000', for 8 processes
@@ -14,11 +17,13 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-demo=$BUILD/examples/token-ring
-[ -x "$demo" ] || {
-	echo "run: error: no $demo: build the examples first (make)" >&2
-	exit 2
-}
+demos="$BUILD/examples/token-ring $BUILD/examples/epoll-loop"
+for demo in $demos; do
+	[ -x "$demo" ] || {
+		echo "run: error: no $demo: build the examples first (make)" >&2
+		exit 2
+	}
+done
 [ $# -eq 0 ] || ARGS="$*"
 args=${ARGS:-}
 case $args in
@@ -27,9 +32,10 @@ case $args in
 esac
 
 export VM_TIMEOUT=${VM_TIMEOUT:-600}
-exec scripts/vm.sh --files "$demo" --cmd "
+exec scripts/vm.sh --files "$demos" --cmd "set -e
 echo '# uname -r'; uname -r
 echo; echo '# lsmod'; lsmod
 echo; echo '# ls -l /dev/altfutex'; ls -l /dev/altfutex
 echo; echo '# dmesg | grep altfutex:'; dmesg | grep altfutex:
-echo; echo '# ./token-ring $args'; ./token-ring $args"
+echo; echo '# ./token-ring $args'; ./token-ring $args
+echo; echo '# ./epoll-loop'; ./epoll-loop"
