@@ -152,12 +152,12 @@ static void *wake_later(void *arg)
 	return NULL;
 }
 
-static volatile sig_atomic_t sigio_seen;
+static int sigio_seen;	/* counted by the handler, lock-free atomics */
 
 static void on_sigio(int sig)
 {
 	(void)sig;
-	sigio_seen++;
+	__atomic_fetch_add(&sigio_seen, 1, __ATOMIC_SEQ_CST);
 }
 
 static void test_blocking_read_and_sigio(void)
@@ -176,9 +176,9 @@ static void test_blocking_read_and_sigio(void)
 	CHECK(!fcntl(fd, F_SETOWN, getpid()), "F_SETOWN");
 	CHECK(!fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC), "O_ASYNC");
 	CHECK_RET(altfutex_fd_rearm(fd, 4), 0);
-	CHECK(!sigio_seen, "SIGIO before the wake");
+	CHECK(!__atomic_load_n(&sigio_seen, __ATOMIC_SEQ_CST), "SIGIO before the wake");
 	CHECK_RET(altfutex_wake(&word, 1, 0), 1);
-	while (!sigio_seen)
+	while (!__atomic_load_n(&sigio_seen, __ATOMIC_SEQ_CST))
 		t_sleep_ms(1);
 	expect_read(fd, 1);
 	close(fd);
