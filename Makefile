@@ -28,6 +28,12 @@ TEST_SRCS := $(wildcard tests/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 # Tests that are also linked statically, to check both ways of linking.
 STATIC_TESTS := $(BUILD)/tests/link-static
+# Tests also built as 32-bit x86 programs (static, with a 64-bit time_t),
+# so that make check runs them through the module's compat_ioctl.
+M32_TESTS := eagain eintr einval fd_basic private_flag requeue_basic \
+	shared_memfd timeout wait_wake wake_count
+M32_BINS := $(patsubst %,$(BUILD)/tests/%-m32,$(M32_TESTS))
+M32_CFLAGS := -m32 -static -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
@@ -102,9 +108,9 @@ $(LIB_PC): userlib/altfutex.pc.in
 
 # ---- tests and examples ----------------------------------------------------
 
-tests: $(TEST_BINS) $(STATIC_TESTS)
+tests: $(TEST_BINS) $(STATIC_TESTS) $(M32_BINS)
 
-$(BUILD)/tests/%: tests/%.c tests/harness.h $(LIB_SO) userlib/altfutex.h
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIB_SO) userlib/altfutex.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -o $@ $< \
 		-L$(BUILD) -laltfutex -lrt
@@ -113,6 +119,12 @@ $(BUILD)/tests/link-static: tests/link.c tests/harness.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -static \
 		-o $@ $< $(LIB_A)
+
+$(BUILD)/tests/%-m32: tests/%.c $(wildcard tests/*.h) userlib/altfutex.c \
+		userlib/altfutex.h include/uapi/linux/altfutex.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(M32_CFLAGS) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) \
+		-o $@ $< userlib/altfutex.c -lrt
 
 examples: $(EXAMPLE_BINS)
 
