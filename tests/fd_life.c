@@ -13,9 +13,8 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 
-#include "harness.h"
+#include "fdpass.h"
 
 #define NR_FIFO		1000
 #define NR_CYCLES	100000
@@ -26,43 +25,6 @@ static int readable(int fd)
 
 	CHECK(poll(&p, 1, 0) >= 0, "poll");
 	return !!(p.revents & POLLIN);
-}
-
-static void send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 'F';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	CHECK(sendmsg(sock, &msg, 0) == 1, "sendmsg: %s", strerror(errno));
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	CHECK(recvmsg(sock, &msg, 0) == 1, "recvmsg: %s", strerror(errno));
-	c = CMSG_FIRSTHDR(&msg);
-	CHECK(c && c->cmsg_type == SCM_RIGHTS, "no fd received");
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
 }
 
 static void test_fifo_1000(void)
@@ -120,10 +82,10 @@ static void test_scm_rights(void)
 		fd = altfutex_fd(&cw[5], 42, 0);
 		if (fd < 0)
 			_exit(T_FAIL);
-		send_fd(sv[0], fd);
+		t_send_fd(sv[0], fd);
 		_exit(T_PASS);	/* the fd now lives only in the parent */
 	}
-	fd = recv_fd(sv[1]);
+	fd = t_recv_fd(sv[1]);
 	CHECK(t_reap(creator) == T_PASS, "creator failed");
 	CHECK(!readable(fd), "ready before any wake");
 
@@ -146,10 +108,10 @@ static void test_scm_rights(void)
 		fd = altfutex_fd(&pw, 7, ALTFUTEX_PRIVATE);
 		if (fd < 0)
 			_exit(T_FAIL);
-		send_fd(sv[0], fd);
+		t_send_fd(sv[0], fd);
 		_exit(T_PASS);
 	}
-	fd = recv_fd(sv[1]);
+	fd = t_recv_fd(sv[1]);
 	CHECK(t_reap(creator) == T_PASS, "creator failed");
 	waker = fork();
 	CHECK(waker >= 0, "fork");

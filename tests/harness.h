@@ -110,41 +110,60 @@ static inline pid_t t_gettid(void)
 }
 
 /*
- * Is thread @tid (of process @pid, 0 for this one) asleep inside an ioctl?
- * Reads /proc/PID/task/TID/syscall: the first field is the system call
- * number and stays there while the thread is blocked in it; the state in
- * .../stat is then 'S' (or 'D').
+ * Read /proc/PID/task/TID/@file (@pid 0: this process) into @buf, NUL
+ * terminated.  Returns the length, or -1 if the thread is gone.
  */
+static inline int t_read_task_file(pid_t pid, pid_t tid, const char *file,
+				   char *buf, size_t size)
+{
+	char path[96];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/%s",
+		 pid ? pid : getpid(), tid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return (int)n;
+}
+
+/*
+ * Where is thread @tid (of process @pid, 0 for this one)?  Returns its
+ * state letter, 'S' or 'D', if it is blocked inside ioctl(); 0 if it runs
+ * or sleeps elsewhere; -1 if it is gone or a zombie.  The first field of
+ * /proc/PID/task/TID/syscall is the system call number and stays there
+ * while the thread is blocked in it.
+ */
+static inline int t_ioctl_sleep_state(pid_t pid, pid_t tid)
+{
+	char buf[256], *p;
+	int state;
+
+	if (t_read_task_file(pid, tid, "stat", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strrchr(buf, ')');
+	if (!p || !p[1] || !p[2])
+		return 0;
+	state = p[2];
+	if (state == 'Z' || state == 'X')
+		return -1;
+	if (state != 'S' && state != 'D')
+		return 0;
+	if (t_read_task_file(pid, tid, "syscall", buf, sizeof(buf)) < 0)
+		return 0;
+	return atoi(buf) == SYS_ioctl ? state : 0;
+}
+
+/* Is thread @tid (of process @pid, 0 for this one) asleep inside ioctl()? */
 static inline int t_blocked_in_ioctl(pid_t pid, pid_t tid)
 {
-	char path[96], buf[256];
-	int fd, n;
-	char *p;
-
-	if (!pid)
-		pid = getpid();
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || (p[2] != 'S' && p[2] != 'D'))
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	return atoi(buf) == SYS_ioctl;
+	return t_ioctl_sleep_state(pid, tid) > 0;
 }
 
 /*

@@ -15,8 +15,7 @@
  */
 #include <sys/stat.h>
 
-#include <sys/socket.h>
-
+#include "fdpass.h"
 #include "util.h"
 
 #define DEV "/dev/altfutex"
@@ -227,14 +226,6 @@ static void check_busy_open(void)
  */
 static void check_busy_fd(void)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
 	int sv[2], fd, r;
 	pid_t pid;
 
@@ -247,20 +238,12 @@ static void check_busy_fd(void)
 		fd = altfutex_fd(&word, 0, 0);
 		if (fd < 0)
 			_exit(2);
-		memset(cbuf, 0, sizeof(cbuf));
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		_exit(sendmsg(sv[0], &msg, 0) == 1 ? 0 : 3);
+		t_send_fd(sv[0], fd);
+		_exit(0);
 	}
 	r = tu_reap(pid);
 	CHECK(r == 0, "fd-creating child exited with %d", r);
-	CHECK(recvmsg(sv[1], &msg, 0) == 1, "recvmsg: %s", strerror(errno));
-	c = CMSG_FIRSTHDR(&msg);
-	CHECK(c && c->cmsg_type == SCM_RIGHTS, "no fd received");
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	fd = t_recv_fd(sv[1]);
 	close(sv[0]);
 	close(sv[1]);
 	expect_refused("while an altfutex fd exists (its creator has exited)");

@@ -56,29 +56,9 @@ static inline const char *tu_err(int r)
  */
 static inline int tu_asleep(pid_t pid, pid_t tid)
 {
-	char path[96], buf[256];
-	int fd, n;
-	char *p;
+	int state = t_ioctl_sleep_state(pid, tid);
 
-	if (!pid)
-		pid = getpid();
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	if (p[2] == 'Z' || p[2] == 'X')
-		return -1;
-	if (p[2] != 'S')
-		return 0;
-	return t_blocked_in_ioctl(pid, tid);
+	return state < 0 ? -1 : state == 'S';
 }
 
 static void *tu_main(void *arg)
