@@ -24,6 +24,12 @@ static bool af_misaligned(u64 uaddr)
 	return uaddr & (sizeof(u32) - 1);
 }
 
+/* What every call on a word rejects: a flag outside @allowed, misalignment. */
+static bool af_bad_word(u64 uaddr, u32 flags, u32 allowed)
+{
+	return (flags & ~allowed) || af_misaligned(uaddr);
+}
+
 static int af_ioctl_wait(void __user *argp)
 {
 	struct altfutex_wait_args args;
@@ -31,7 +37,8 @@ static int af_ioctl_wait(void __user *argp)
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
-	if (args.flags & ~(ALTFUTEX_FLAGS_MASK | ALTFUTEX_TIMEOUT))
+	if (af_bad_word(args.uaddr, args.flags,
+			ALTFUTEX_FLAGS_MASK | ALTFUTEX_TIMEOUT))
 		return -EINVAL;
 	if (args.flags & ALTFUTEX_TIMEOUT) {
 		ts.tv_sec = args.timeout.tv_sec;
@@ -42,8 +49,6 @@ static int af_ioctl_wait(void __user *argp)
 	} else if (args.timeout.tv_sec || args.timeout.tv_nsec) {
 		return -EINVAL;
 	}
-	if (af_misaligned(args.uaddr))
-		return -EINVAL;
 	return af_wait(u64_to_user_ptr(args.uaddr),
 		       args.flags & ALTFUTEX_FLAGS_MASK, args.val, timeout);
 }
@@ -54,9 +59,7 @@ static int af_ioctl_wake(void __user *argp)
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
-	if (args.flags & ~ALTFUTEX_PRIVATE)
-		return -EINVAL;
-	if (af_misaligned(args.uaddr))
+	if (af_bad_word(args.uaddr, args.flags, ALTFUTEX_PRIVATE))
 		return -EINVAL;
 	return af_wake(u64_to_user_ptr(args.uaddr), args.flags, args.nr_wake);
 }
@@ -67,13 +70,12 @@ static int af_ioctl_requeue(void __user *argp, bool cmp)
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
-	if (args.flags & ~ALTFUTEX_PRIVATE)
+	if (af_bad_word(args.uaddr, args.flags, ALTFUTEX_PRIVATE) ||
+	    af_misaligned(args.uaddr2))
 		return -EINVAL;
 	if (args.nr_wake < 0 || args.nr_requeue < 0)
 		return -EINVAL;
 	if (!cmp && args.val)
-		return -EINVAL;
-	if (af_misaligned(args.uaddr) || af_misaligned(args.uaddr2))
 		return -EINVAL;
 	return af_requeue(u64_to_user_ptr(args.uaddr),
 			  u64_to_user_ptr(args.uaddr2), args.flags,
@@ -86,9 +88,7 @@ static int af_ioctl_fd(void __user *argp)
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
-	if (args.flags & ~ALTFUTEX_PRIVATE)
-		return -EINVAL;
-	if (af_misaligned(args.uaddr))
+	if (af_bad_word(args.uaddr, args.flags, ALTFUTEX_PRIVATE))
 		return -EINVAL;
 	return af_fd_create(u64_to_user_ptr(args.uaddr), args.flags,
 			    args.val);
