@@ -28,6 +28,11 @@
  *           (mincore of a fresh mapping: not resident; eviction skips a
  *           page with an extra reference), the file is mapped at another
  *           address, and a wake through it finds the waiter
+ *  control  no waiter, but a page reference held the way the 2003 design
+ *           held it (vmsplice(2) into a pipe keeps a reference on the
+ *           page, like get_page): the same probes must see that page
+ *           stay put (not migrated, not swapped out, not evicted), which
+ *           shows that they would catch a waiter that pinned its page
  * After each step, a wake finds every waiter (the exact count) and each
  * returns 0.  Every scenario runs with altfutex and with futex(2); the
  * table at the end has both columns.
@@ -40,6 +45,7 @@
 #include <sys/ipc.h>
 #include <sys/mount.h>
 #include <sys/shm.h>
+#include <sys/uio.h>
 
 #include "nopin.h"
 
@@ -210,10 +216,17 @@ static void migrate(const struct backend *be)
 
 /* ---- pageout ------------------------------------------------------------- */
 
+/*
+ * Swapped out and gone from memory: for anonymous memory, pagemap's
+ * swapped bit (set as soon as the page is unmapped into the swap cache)
+ * and mincore (which counts a page still in the swap cache as resident:
+ * a page that reclaim could not free because of an extra reference).
+ */
 static int swapped_out(struct region *r)
 {
 	if (r->kind == K_ANON)
-		return !!(np_pagemap(0, r->base) & PM_SWAPPED);
+		return !!(np_pagemap(0, r->base) & PM_SWAPPED) &&
+		       np_resident(r->base, PGSZ) == 0;
 	return np_resident(r->base, PGSZ) == 0 &&
 	       np_smaps_kb(r->base, "Swap:") >= (long)(PGSZ / 1024);
 }
@@ -573,6 +586,67 @@ static void file(const struct backend *be)
 	close(fd);
 }
 
+/* ---- control: a page with an extra reference is caught ----------------- */
+
+/* Take a reference on the page at @p: vmsplice it into a new pipe. */
+static int pin_page(void *p)
+{
+	struct iovec iov = { p, PGSZ };
+	int fds[2];
+
+	CHECK(!pipe(fds), "pipe: %s", strerror(errno));
+	CHECK(vmsplice(fds[1], &iov, 1, 0) == (ssize_t)PGSZ, "vmsplice: %s",
+	      strerror(errno));
+	return fds[0];
+}
+
+static void control(const struct backend *be)
+{
+	struct region r[K_NR];
+	int n = nkinds(1), i, node, to, status, caught = 0;
+	void *page;
+	long ret;
+
+	if (strcmp(be->name, "altfutex"))
+		t_skip("the control takes no futex: run once");
+	for (i = 0; i < n; i++) {
+		region_make(&r[i], i);
+		pin_page(r[i].base);
+	}
+	for (i = 0; np_two_nodes() && i < n; i++) {
+		page = r[i].base;
+		node = np_node(page);
+		to = !node;
+		status = -1;
+		ret = syscall(SYS_move_pages, 0, 1UL, &page, &to, &status,
+			      MPOL_MF_MOVE);
+		t_log("pinned %-13s move_pages returned %ld (pages not moved); on node %d: %s",
+		      kind_name[i], ret, np_node(page),
+		      np_node(page) == node ? "caught" : "NOT CAUGHT");
+		caught += np_node(page) == node;
+	}
+	for (i = 0; i < K_FILE; i++) {
+		madvise(r[i].base, PGSZ, MADV_PAGEOUT);
+		t_log("pinned %-13s MADV_PAGEOUT: pagemap swapped=%d, mincore resident=%zu: %s",
+		      kind_name[i], !!(np_pagemap(0, r[i].base) & PM_SWAPPED),
+		      np_resident(r[i].base, PGSZ),
+		      swapped_out(&r[i]) ? "swapped out: NOT CAUGHT" : "caught");
+		caught += !swapped_out(&r[i]);
+	}
+	if (n == K_NR) {
+		CHECK(!fsync(r[K_FILE].fd), "fsync: %s", strerror(errno));
+		posix_fadvise(r[K_FILE].fd, 0, 0, POSIX_FADV_DONTNEED);
+		i = np_resident(r[K_FILE].base, PGSZ);
+		t_log("pinned %-13s POSIX_FADV_DONTNEED: %s", kind_name[K_FILE],
+		      i ? "caught" : "evicted: NOT CAUGHT");
+		caught += !!i;
+	}
+	i = (np_two_nodes() ? n : 0) + K_FILE + (n == K_NR);
+	CHECK(caught == i, "only %d of %d pinned pages caught by the probes",
+	      caught, i);
+	t_log("ok: the probes catch all %d pinned pages", caught);
+}
+
 /* nopin [SCENARIO...]: all of them by default */
 int main(int argc, char **argv)
 {
@@ -585,6 +659,7 @@ int main(int argc, char **argv)
 		{ "thp", "thp split + collapse", thp },
 		{ "ksm", "ksm merge", ksm },
 		{ "file", "file evict + remap", file },
+		{ "control", "control: pinned, no waiter", control },
 	};
 	size_t i;
 	int j;
