@@ -19,7 +19,8 @@
  *  truncate         a waiter on a file page (ext2 disk of the VM, else
  *                   tmpfs) that ftruncate cuts off stays asleep; a new
  *                   wait or wake on that page is -EFAULT; a waiter there
- *                   in another process can be killed; once the file is
+ *                   is interrupted by a signal (-EINTR), one in another
+ *                   process can be killed; once the file is
  *                   extended again a wake finds the first waiter (it was
  *                   woken by its key)
  *  exit and kill    a process with waiter threads (and, for altfutex,
@@ -152,11 +153,17 @@ static void mremap_private(const struct backend *be)
 
 /* ---- truncate ------------------------------------------------------------ */
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
 static void truncate_(const struct backend *be)
 {
 	size_t pg = PGSZ;
 	const char *dir = np_disk() ? np_disk() : "/tmp";
-	struct np_waiter w, w2;
+	struct np_waiter w, w2, wi;
+	struct sigaction sa;
 	char *m;
 	int fd, st;
 	pid_t kid;
@@ -171,6 +178,11 @@ static void truncate_(const struct backend *be)
 	CHECK(m != MAP_FAILED, "mmap: %s", strerror(errno));
 	*U32_AT(m, pg + 32) = 0;
 	np_start(&w, be, m + pg + 32, 0, 0);
+	/* one to be interrupted by a signal with a handler (no SA_RESTART) */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	CHECK(!sigaction(SIGUSR1, &sa, NULL), "sigaction: %s", strerror(errno));
+	np_start(&wi, be, m + pg + 32, 0, 0);
 
 	/* a waiter in another process, to be killed after the truncate */
 	CHECK(!pipe(p), "pipe: %s", strerror(errno));
@@ -189,7 +201,7 @@ static void truncate_(const struct backend *be)
 	close(p[0]);
 
 	CHECK(!ftruncate(fd, pg), "ftruncate: %s", strerror(errno));
-	t_log("file (%s) truncated to one page under 2 waiters on page 1", dir);
+	t_log("file (%s) truncated to one page under 3 waiters on page 1", dir);
 	np_check_asleep(&w, 20);
 	CHECK(np_asleep(kid, w2.tid, be->sysno) == 1,
 	      "the other process's waiter is not asleep");
@@ -200,11 +212,13 @@ static void truncate_(const struct backend *be)
 		      r, np_err(r));
 	}
 	expect_wake(be, m + pg + 32, 0, -EFAULT, "past EOF");
+	CHECK(!pthread_kill(wi.thread, SIGUSR1), "pthread_kill");
+	expect_ret(&wi, -EINTR);
 	kill(kid, SIGKILL);
 	st = 0;
 	CHECK(waitpid(kid, &st, 0) == kid && WIFSIGNALED(st),
 	      "the killed waiter's process did not die");
-	t_log("ok: the waiter past EOF sleeps on; new wait and wake there are -EFAULT; SIGKILL ends a waiter");
+	t_log("ok: the waiter past EOF sleeps on; new wait and wake there are -EFAULT; a signal interrupts a waiter (-EINTR), SIGKILL ends one");
 	CHECK(!ftruncate(fd, 2 * pg), "ftruncate: %s", strerror(errno));
 	expect_wake(be, m + pg + 32, 0, 1, "after the file grew again");
 	expect_ret(&w, 0);
