@@ -137,10 +137,11 @@ setup_swap_disk() {
 		done </lib/modules/vm/load-order
 	fi
 	if [ -e /sys/block/zram1 ]; then
-		echo 1536M >/sys/block/zram0/disksize &&
+		if ! { echo 1536M >/sys/block/zram0/disksize &&
 			mkswap /dev/zram0 >/dev/null &&
-			swapon /dev/zram0 ||
+			swapon /dev/zram0; }; then
 			say "warning: no swap on /dev/zram0"
+		fi
 		mkdir -p /mnt/disk
 		if echo 128M >/sys/block/zram1/disksize &&
 			mke2fs -b 4096 /dev/zram1 >/dev/null 2>&1 &&

@@ -158,13 +158,13 @@ static int nkinds(int with_file)
 	if (with_file && np_disk())
 		return K_NR;
 	if (with_file)
-		t_log("no disk file system (ALTFUTEX_VM_DISK unset: not in the test VM?): no file page");
+		t_log("no disk (ALTFUTEX_VM_DISK unset: not in the test VM?): no file page");
 	return K_FILE;
 }
 
 /* ---- migrate ------------------------------------------------------------- */
 
-static void migrate(const struct backend *be)
+static void sc_migrate(const struct backend *be)
 {
 	struct region r[K_NR];
 	void *pages[K_NR];
@@ -210,7 +210,7 @@ static void migrate(const struct backend *be)
 	CHECK(ret == 0, "move_pages returned %ld", ret);
 	for (i = 0; i < n; i++)
 		region_wake(&r[i], be, "after migration");
-	t_log("ok: %d pages, 3 sleeping waiters each, migrated in %d attempt(s); every waiter woken",
+	t_log("ok: %d pages, 3 waiters each, migrated in %d attempt(s); all woken",
 	      n, tries);
 }
 
@@ -231,7 +231,7 @@ static int swapped_out(struct region *r)
 	       np_smaps_kb(r->base, "Swap:") >= (long)(PGSZ / 1024);
 }
 
-static void pageout(const struct backend *be)
+static void sc_pageout(const struct backend *be)
 {
 	struct region r[K_FILE];
 	int n = nkinds(0), i, tries, left = 0;
@@ -273,7 +273,7 @@ static void pageout(const struct backend *be)
 	for (i = 0; i < n; i++) {
 		uint64_t pm = np_pagemap(0, r[i].base);
 
-		t_log("%-13s pagemap present=%d swapped=%d, mincore resident=%zu, smaps Swap=%ld kB",
+		t_log("%-13s pagemap present=%d swapped=%d, mincore %zu, smaps Swap %ld kB",
 		      kind_name[i], !!(pm & PM_PRESENT), !!(pm & PM_SWAPPED),
 		      np_resident(r[i].base, PGSZ),
 		      np_smaps_kb(r[i].base, "Swap:"));
@@ -286,7 +286,7 @@ static void pageout(const struct backend *be)
 		      swapped_out(&r[i]) ? "still swapped out (the wake did not touch it)" :
 		      "back in memory (the wake faulted it in)");
 	}
-	t_log("ok: %d pages swapped out under 3 sleeping waiters each (%d round(s)); every waiter woken",
+	t_log("ok: %d pages swapped out under 3 waiters each (%d round(s)); all woken",
 	      n, tries);
 }
 
@@ -297,7 +297,7 @@ static void pageout(const struct backend *be)
 static const char thp_enabled[] = "/sys/kernel/mm/transparent_hugepage/enabled";
 static const char split_ctl[] = "/sys/kernel/debug/split_huge_pages";
 
-static void thp(const struct backend *be)
+static void sc_thp(const struct backend *be)
 {
 	static const size_t offs[3] = { WORD_A, 4096 + WORD_A, HPAGE - 4 };
 	struct np_waiter w[3];
@@ -447,7 +447,7 @@ static int64_t ksm_kid_do(struct ksm_kid *k, char op)
 	return v;
 }
 
-static void ksm(const struct backend *be)
+static void sc_ksm(const struct backend *be)
 {
 	struct ksm_kid k[2];
 	char *pattern = malloc(PGSZ);
@@ -520,13 +520,13 @@ static void ksm(const struct backend *be)
 		close(k[i].rep);
 		CHECK(t_reap(k[i].pid) == 0, "KSM child %d failed", i);
 	}
-	t_log("ok: the two pages were merged under sleeping waiters; each process's wake found only its own waiter");
+	t_log("ok: pages merged under waiters; each wake found only its own waiter");
 	free(pattern);
 }
 
 /* ---- file ---------------------------------------------------------------- */
 
-static void file(const struct backend *be)
+static void sc_file(const struct backend *be)
 {
 	size_t pg = PGSZ;
 	struct np_waiter w[2];
@@ -566,7 +566,7 @@ static void file(const struct backend *be)
 			break;
 		t_sleep_ms(100);
 	}
-	t_log("mapping unmapped, POSIX_FADV_DONTNEED: a fresh mapping at %p (was %p) sees the page %s (%d round(s))",
+	t_log("unmapped, POSIX_FADV_DONTNEED: new mapping %p (was %p): page %s (%d round(s))",
 	      (void *)m2, (void *)m1, res ? "RESIDENT" : "not resident",
 	      tries);
 	CHECK(!res, "the page was not evicted from the page cache");
@@ -579,7 +579,7 @@ static void file(const struct backend *be)
 		r = np_join(&w[i]);
 		CHECK(r == 0, "waiter %d returned %d (%s)", i, r, np_err(r));
 	}
-	t_log("ok: page evicted under 2 sleeping waiters; a wake through a new mapping found both (page now %s)",
+	t_log("ok: page evicted under 2 waiters; a wake through the new mapping found both (%s)",
 	      np_resident(m2 + pg, pg) ? "resident" : "still not resident");
 	munmap(m2, 2 * pg);
 	munmap(hole, 2 * pg);
@@ -600,7 +600,7 @@ static int pin_page(void *p)
 	return fds[0];
 }
 
-static void control(const struct backend *be)
+static void sc_control(const struct backend *be)
 {
 	struct region r[K_NR];
 	int n = nkinds(1), i, node, to, status, caught = 0;
@@ -620,14 +620,14 @@ static void control(const struct backend *be)
 		status = -1;
 		ret = syscall(SYS_move_pages, 0, 1UL, &page, &to, &status,
 			      MPOL_MF_MOVE);
-		t_log("pinned %-13s move_pages returned %ld (pages not moved); on node %d: %s",
+		t_log("pinned %-13s move_pages: %ld not moved; on node %d: %s",
 		      kind_name[i], ret, np_node(page),
 		      np_node(page) == node ? "caught" : "NOT CAUGHT");
 		caught += np_node(page) == node;
 	}
 	for (i = 0; i < K_FILE; i++) {
 		madvise(r[i].base, PGSZ, MADV_PAGEOUT);
-		t_log("pinned %-13s MADV_PAGEOUT: pagemap swapped=%d, mincore resident=%zu: %s",
+		t_log("pinned %-13s MADV_PAGEOUT: pagemap swapped=%d, mincore %zu: %s",
 		      kind_name[i], !!(np_pagemap(0, r[i].base) & PM_SWAPPED),
 		      np_resident(r[i].base, PGSZ),
 		      swapped_out(&r[i]) ? "swapped out: NOT CAUGHT" : "caught");
@@ -654,12 +654,12 @@ int main(int argc, char **argv)
 		const char *arg, *name;
 		np_scenario_fn fn;
 	} sc[] = {
-		{ "migrate", "migrate (move_pages)", migrate },
-		{ "pageout", "pageout (MADV_PAGEOUT)", pageout },
-		{ "thp", "thp split + collapse", thp },
-		{ "ksm", "ksm merge", ksm },
-		{ "file", "file evict + remap", file },
-		{ "control", "control: pinned, no waiter", control },
+		{ "migrate", "migrate (move_pages)", sc_migrate },
+		{ "pageout", "pageout (MADV_PAGEOUT)", sc_pageout },
+		{ "thp", "thp split + collapse", sc_thp },
+		{ "ksm", "ksm merge", sc_ksm },
+		{ "file", "file evict + remap", sc_file },
+		{ "control", "control: pinned, no waiter", sc_control },
 	};
 	size_t i;
 	int j;
@@ -667,7 +667,7 @@ int main(int argc, char **argv)
 	t_init("nopin", 280);
 	if (geteuid() != 0)
 		t_skip("needs root (move_pages of shared pages, PFNs, KSM and THP settings)");
-	for (i = 0; i < sizeof(sc) / sizeof(sc[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sc); i++) {
 		for (j = 1; j < argc && strcmp(argv[j], sc[i].arg); j++)
 			;
 		if (argc == 1 || j < argc)

@@ -41,10 +41,13 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 #ifndef MPOL_MF_MOVE
-#define MPOL_MF_MOVE (1 << 1)
+#define MPOL_MF_MOVE 2
 #endif
 
 #define PGSZ ((size_t)sysconf(_SC_PAGESIZE))
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 #define U32_AT(base, off) ((uint32_t *)((char *)(base) + (off)))
 
 /* A waiter that a correct implementation wakes never reaches this. */
@@ -231,8 +234,8 @@ static inline void np_check_asleep(struct np_waiter *w, long ms)
 
 /* ---- memory probes ------------------------------------------------------- */
 
-#define PM_PRESENT (1ULL << 63)
-#define PM_SWAPPED (1ULL << 62)
+#define PM_PRESENT 0x8000000000000000ULL
+#define PM_SWAPPED 0x4000000000000000ULL
 #define PM_PFN_MASK ((1ULL << 55) - 1)
 
 /* The pagemap entry of @addr in process @pid (0: this one). */

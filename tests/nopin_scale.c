@@ -75,7 +75,7 @@ static double secs_since(int64_t t0)
 	return (t_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
 }
 
-static void scale(const struct backend *be)
+static void sc_scale(const struct backend *be)
 {
 	const size_t pg = PGSZ, len = (size_t)NPAGES * PGSZ;
 	int with_fds = !strcmp(be->name, "altfutex");
@@ -105,7 +105,8 @@ static void scale(const struct backend *be)
 	CHECK(np_meminfo_kb("SwapFree") > (long)(len / 1024 / 2),
 	      "not enough swap");
 	if (with_fds) {
-		rl.rlim_cur = rl.rlim_max = NPAGES + 4096;
+		rl.rlim_cur = NPAGES + 4096;
+		rl.rlim_max = rl.rlim_cur;
 		CHECK(!setrlimit(RLIMIT_NOFILE, &rl),
 		      "cannot raise RLIMIT_NOFILE to %lu: %s",
 		      (unsigned long)rl.rlim_cur, strerror(errno));
@@ -156,7 +157,7 @@ static void scale(const struct backend *be)
 		t_sleep_ms(200);
 	}
 	m2 = mem_now();
-	t_log("MADV_PAGEOUT x%d in %.1f s: %zu of %d pages still resident (%zu KiB); smaps Swap %ld MiB",
+	t_log("MADV_PAGEOUT x%d, %.1f s: %zu of %d pages resident (%zu KiB); smaps Swap %ld MiB",
 	      tries, secs_since(t0), resident, NPAGES, resident * pg / 1024,
 	      np_smaps_kb(base, "Swap:") / 1024);
 	mem_log("swapped out", m2);
@@ -217,7 +218,7 @@ int main(void)
 	t_init("nopin_scale", 290);
 	if (geteuid() != 0)
 		t_skip("needs root (RLIMIT_NOFILE for 100000 fds)");
-	np_run("scale: 100000 pages swapped", scale);
+	np_run("scale: 100000 pages swapped", sc_scale);
 	np_summary();
 	if (np_failed)
 		t_fail("the altfutex run failed");
