@@ -9,8 +9,8 @@
  * A scenario is a function of a backend; it fails with CHECK/t_fail and
  * skips with t_skip, as a test does.  The test fails if an altfutex run
  * fails; a native run's failure is reported in its column and logged (the
- * native futex pins no page either since Linux 2.6.7, so both columns are
- * expected to say ok).
+ * native futex has pinned no page either since the 2003 redesign, so both
+ * columns are expected to say ok).
  *
  * Both backends key the word by its mapping (no private flag): altfutex
  * with flags 0, futex(2) with FUTEX_WAIT/FUTEX_WAKE without
