@@ -4,12 +4,18 @@
 # Build the initramfs of the altfutex test VM.
 #
 #   scripts/mkinitramfs.sh -o OUT -m MODULE -b BUILD [-c CMD] [-p MODPARAMS]
-#                          [-k KLOG_PATTERN] [FILE...]
+#                          [-k KLOG_PATTERN] [-K KVER] [FILE...]
 #
 # The image holds:
 #   /init                     scripts/vm-init.sh (busybox sh, PID 1)
 #   /bin/busybox + applets    from busybox-static
 #   /altfutex.ko              MODULE
+#   /lib/modules/vm/          with -K: the stock kernel's modules that the VM
+#                             needs for its swap and its disk (zram and ext4,
+#                             with their dependencies, and
+#                             crc32c_generic, which ext4 asks for, from
+#                             /lib/modules/KVER), and load-order, the names
+#                             in the order vm-init.sh loads them
 #   /lib/..., /lib64/...      the ELF interpreter and every library that ldd
 #                             lists for the binaries in BUILD/tests,
 #                             BUILD/examples, the FILEs and busybox
@@ -34,8 +40,8 @@ usage() {
 	sed -n '4,8s/^# \{0,1\}//p' "$0"
 }
 
-out='' module='' build='' cmd='' modparams='' klog_pattern=''
-while getopts o:m:b:c:p:k:h opt; do
+out='' module='' build='' cmd='' modparams='' klog_pattern='' kver=''
+while getopts o:m:b:c:p:k:K:h opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -43,6 +49,7 @@ while getopts o:m:b:c:p:k:h opt; do
 	c) cmd=$OPTARG ;;
 	p) modparams=$OPTARG ;;
 	k) klog_pattern=$OPTARG ;;
+	K) kver=$OPTARG ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -89,6 +96,47 @@ printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
 	>"$root/etc/passwd"
 printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$root/etc/group"
 echo altfutex-vm >"$root/etc/hostname"
+
+# Kernel modules for the VM's swap (zram) and disk (ext2 on zram, through
+# the ext4 driver), each after the modules it depends on (modules.dep).
+# Debian builds them as modules; a kernel that has them built in needs none.
+vm_modules='zram crc32c_generic ext4'
+if [ -n "$kver" ]; then
+	moddir=/lib/modules/$kver
+	mkdir -p "$root/lib/modules/vm"
+	: >"$root/lib/modules/vm/load-order"
+	add_module() {	# NAME: add it after its dependencies, once
+		local path deps d
+		grep -qx "$1" "$root/lib/modules/vm/load-order" && return 0
+		path=$(sed -n "s#^\(.*/$1\.ko[^:]*\):.*#\1#p" \
+			"$moddir/modules.dep" | head -n 1)
+		if [ -z "$path" ]; then
+			grep -Eq "/$1\.ko\$" "$moddir/modules.builtin" 2>/dev/null ||
+				echo "$me: warning: no module $1 for $kver" >&2
+			return 0
+		fi
+		deps=$(sed -n "s#^$path: *##p" "$moddir/modules.dep")
+		for d in $deps; do
+			d=${d##*/}
+			add_module "${d%%.ko*}"
+		done
+		case $path in
+		*.ko) cp "$moddir/$path" "$root/lib/modules/vm/$1.ko" ;;
+		*.ko.xz) xz -dc "$moddir/$path" >"$root/lib/modules/vm/$1.ko" ;;
+		*.ko.zst) zstd -qdc "$moddir/$path" >"$root/lib/modules/vm/$1.ko" ;;
+		*.ko.gz) gzip -dc "$moddir/$path" >"$root/lib/modules/vm/$1.ko" ;;
+		*) die "$path: unknown module compression" ;;
+		esac
+		echo "$1" >>"$root/lib/modules/vm/load-order"
+	}
+	if [ -r "$moddir/modules.dep" ]; then
+		for m in $vm_modules; do
+			add_module "$m"
+		done
+	else
+		echo "$me: warning: no $moddir/modules.dep: the VM gets no swap or disk modules" >&2
+	fi
+fi
 
 # The FILEs, into /work.  Symbolic links are followed: the guest gets the
 # files they point to.

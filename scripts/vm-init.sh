@@ -4,7 +4,8 @@
 # /init of the altfutex test VM (busybox sh, PID 1), put into the initramfs
 # by scripts/mkinitramfs.sh; scripts/vm.sh is the host side.
 #
-# It mounts the usual file systems, loads /altfutex.ko with the parameters
+# It mounts the usual file systems, sets up swap and a disk file system
+# (below), loads /altfutex.ko with the parameters
 # in /etc/altfutex-vm/modparams, runs /etc/altfutex-vm/cmd with "sh -c" in
 # /work, unloads the module and powers off.
 #
@@ -26,6 +27,17 @@
 # CMD may add lines of its own through $ALTFUTEX_VM_RESULT (the result
 # port's device); tests/run-tests.sh does.  $ALTFUTEX_VM_KLOG_PATTERN is
 # what, in the kernel log, fails the run (grep -E; set by scripts/vm.sh).
+#
+# Swap and disk, for the tests that evict pages under sleeping waiters:
+# the stock kernel's modules in /lib/modules/vm (mkinitramfs.sh -K) are
+# loaded, then
+#   /dev/zram0  swap, 1536 MiB (compressed in RAM; only what is swapped out
+#               costs memory)
+#   /dev/zram1  an ext2 file system (through the ext4 driver) on /mnt/disk:
+#               regular files whose page cache can be evicted, unlike the
+#               tmpfs and ramfs of the initramfs
+# $ALTFUTEX_VM_DISK is /mnt/disk once it is mounted; a failure is reported
+# on the output and the tests that need the piece say why they skip.
 #
 # Kernel log lines "altfutex-vm: ..." mark the steps in the console log: the
 # host checks the log from "altfutex-vm: insmod" on.
@@ -112,6 +124,41 @@ ip link set lo up 2>/dev/null
 # shellcheck disable=SC3045 # busybox sh has ulimit -c
 ulimit -c 0
 result "BOOTED $(uptime_s)"
+
+# Swap and disk (see the top).
+setup_swap_disk() {
+	if [ -f /lib/modules/vm/load-order ]; then
+		while read -r m; do
+			args=
+			[ "$m" != zram ] || args=num_devices=2
+			# shellcheck disable=SC2086
+			insmod "/lib/modules/vm/$m.ko" $args ||
+				say "warning: insmod $m failed"
+		done </lib/modules/vm/load-order
+	fi
+	if [ -e /sys/block/zram1 ]; then
+		if ! { echo 1536M >/sys/block/zram0/disksize &&
+			mkswap /dev/zram0 >/dev/null &&
+			swapon /dev/zram0; }; then
+			say "warning: no swap on /dev/zram0"
+		fi
+		mkdir -p /mnt/disk
+		if echo 128M >/sys/block/zram1/disksize &&
+			mke2fs -b 4096 /dev/zram1 >/dev/null 2>&1 &&
+			mount -t ext2 /dev/zram1 /mnt/disk; then
+			chmod 1777 /mnt/disk
+			ALTFUTEX_VM_DISK=/mnt/disk
+			export ALTFUTEX_VM_DISK
+		else
+			say "warning: no disk file system on /dev/zram1"
+		fi
+	else
+		say "warning: no zram devices: no swap, no disk"
+	fi
+}
+ALTFUTEX_VM_DISK=
+setup_swap_disk
+kmsg "swap: $(awk 'NR > 1 { printf "%s %s KiB; ", $1, $3 }' /proc/swaps)disk: ${ALTFUTEX_VM_DISK:-none}; NUMA nodes: $(cat /sys/devices/system/node/online 2>/dev/null)"
 
 read -r params <"$CONF/modparams"
 kmsg "insmod $KO $params"

@@ -29,6 +29,8 @@
 #   VM_TIMEOUT seconds before the VM is killed (default: 900; --timeout)
 #   VM_MEM     guest memory in MiB       (default: 2048)
 #   VM_SMP     guest CPUs                (default: 2)
+#   VM_NUMA    NUMA nodes, 1 or 2: with 2, memory and CPUs are split evenly
+#              between two nodes (default: 2)
 #   VM_APPEND  extra kernel command line (default: none)
 #   QEMU       the QEMU binary           (default: qemu-system-x86_64)
 #
@@ -92,6 +94,9 @@ MODPARAMS=${MODPARAMS:-}
 QEMU=${QEMU:-qemu-system-x86_64}
 mem=${VM_MEM:-2048}
 smp=${VM_SMP:-2}
+numa=${VM_NUMA:-2}
+case $numa in 1|2) ;; *) die "VM_NUMA must be 1 or 2, not '$numa'" ;; esac
+case $mem$smp in *[!0-9]*) die "VM_MEM and VM_SMP must be numbers" ;; esac
 
 command -v "$QEMU" >/dev/null ||
 	die "$QEMU not found (install qemu-system-x86: scripts/deps.sh)"
@@ -122,7 +127,8 @@ flock -n 9 || die "another VM is running with $vmdir"
 rm -f "$vmdir/console.log" "$vmdir/output.log" "$vmdir/result" \
 	"$vmdir/verdict" "$vmdir/boot-ns"
 scripts/mkinitramfs.sh -o "$vmdir/initrd.gz" -m "$MODULE" -b "$BUILD" \
-	-c "$cmd" -p "$MODPARAMS" -k "$klog_pattern" -- "${file_list[@]}" ||
+	-c "$cmd" -p "$MODPARAMS" -k "$klog_pattern" -K "$KVER" \
+	-- "${file_list[@]}" ||
 	die "could not build the initramfs"
 
 # -chardev options are comma-separated: double the commas in paths.
@@ -151,6 +157,20 @@ qemu_args=(
 	-chardev "file,id=result,path=$(chr_path "$vmdir/result")"
 	-device pci-serial,chardev=result
 )
+# Two NUMA nodes, so that the tests can migrate pages with move_pages(2):
+# half the memory on each, node 0 gets the first half of the CPUs (at
+# least one), node 1 the rest (a memory-only node when there is one CPU).
+if [ "$numa" -eq 2 ]; then
+	m0=$((mem / 2)) c0=$(((smp + 1) / 2))
+	cpus1=
+	[ "$smp" -le "$c0" ] || cpus1=",cpus=$c0-$((smp - 1))"
+	qemu_args+=(
+		-object "memory-backend-ram,id=m0,size=${m0}M"
+		-object "memory-backend-ram,id=m1,size=$((mem - m0))M"
+		-numa "node,nodeid=0,cpus=0-$((c0 - 1)),memdev=m0"
+		-numa "node,nodeid=1${cpus1},memdev=m1"
+	)
+fi
 
 # Time the boot: from QEMU's start until the guest starts CMD.
 start=$(now_ns)

@@ -14,8 +14,9 @@
  *    a writer's wake through a writable mapping wakes it.
  *
  * Runs in every distinct writable filesystem among argv[1..] or, by
- * default, the cwd, /tmp, /var/tmp, /dev/shm and /run.  In the test VM
- * these are usually all the initramfs root (tmpfs or ramfs), so as root
+ * default, the cwd, /tmp, /var/tmp, /dev/shm, /run and the test VM's disk
+ * ($ALTFUTEX_VM_DISK, an ext2 file system).  In the test VM
+ * the others are all the initramfs root (tmpfs or ramfs), so as root
  * the test also mounts a ramfs of its own (page-cache pages that are not
  * shmem) when none was covered.  It says which filesystems it covered.
  */
@@ -197,18 +198,21 @@ static void test_dir(const char *dir, const char *fsname)
 
 int main(int argc, char **argv)
 {
-	static const char *const defaults[] = {
-		".", "/tmp", "/var/tmp", "/dev/shm", "/run",
+	const char *defaults[] = {
+		".", "/tmp", "/var/tmp", "/dev/shm", "/run", NULL,
 	};
 	const char *const *dirs = argc > 1 ? (const char *const *)argv + 1 :
 				  defaults;
 	int ndirs = argc > 1 ? argc - 1 : (int)(sizeof(defaults) /
-						sizeof(defaults[0]));
+						sizeof(defaults[0])) - 1;
 	dev_t seen[MAX_DIRS];
 	int nseen = 0, i, j, other = 0;
 	char covered[512] = "";
 
 	t_init("shared_file", 90);
+	/* the test VM's disk file system (scripts/vm-init.sh) */
+	if (getenv("ALTFUTEX_VM_DISK") && *getenv("ALTFUTEX_VM_DISK"))
+		defaults[ndirs++] = getenv("ALTFUTEX_VM_DISK");
 	g_owner = getpid();
 	atexit(cleanup);
 

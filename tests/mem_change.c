@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * mem_change: what happens to a sleeping waiter when its memory changes,
+ * each sentence of the README's "When memory changes under a sleeping
+ * waiter" (issue 6, "Semantics from the seed"), with altfutex and with
+ * futex(2), a table row per scenario:
+ *
+ *  mremap shared    a waiter on a memfd mapping that mremap moves: a wake
+ *                   through the new address finds it, and so does one
+ *                   through another mapping of the memfd (the key is the
+ *                   file's)
+ *  mremap private   a waiter on private anonymous memory that mremap
+ *                   moves stays keyed on the old address: a wake through
+ *                   the new address finds nobody, one through the old
+ *                   (now unmapped) address is -EFAULT, and after memory is
+ *                   mapped at the old address again a wake there finds
+ *                   it; with the private flag, a wake through the old
+ *                   address finds it even while nothing is mapped there
+ *  truncate         a waiter on a file page (ext2 disk of the VM, else
+ *                   tmpfs) that ftruncate cuts off stays asleep; a new
+ *                   wait or wake on that page is -EFAULT; a waiter there
+ *                   is interrupted by a signal (-EINTR), one in another
+ *                   process can be killed; once the file is
+ *                   extended again a wake finds the first waiter (it was
+ *                   woken by its key)
+ *  exit and kill    a process with waiter threads (and, for altfutex,
+ *                   fd waiters) on shared and private words exits, another
+ *                   is killed with SIGKILL: a wake on the shared words then
+ *                   finds nobody, and (altfutex) the module's waiter and fd
+ *                   slab objects and its reference count go back to where
+ *                   they were
+ */
+#include <sys/mount.h>
+
+#include "nopin.h"
+
+static char g_file[256];
+
+static void remove_file(void)
+{
+	if (g_file[0])
+		unlink(g_file);
+}
+
+static int make_memfd(size_t len)
+{
+	int fd = memfd_create("mem_change", MFD_CLOEXEC);
+
+	CHECK(fd >= 0, "memfd_create: %s", strerror(errno));
+	CHECK(!ftruncate(fd, (off_t)len), "ftruncate: %s", strerror(errno));
+	return fd;
+}
+
+/* A free stretch of address space of @len bytes (reserved PROT_NONE). */
+static char *reserve(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		       0);
+
+	CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	return p;
+}
+
+static void expect_wake(const struct backend *be, void *uaddr, int priv,
+			int want, const char *what)
+{
+	int r = be->wake(uaddr, INT_MAX, priv);
+
+	CHECK(r == want, "%s: wake returned %d (%s), expected %d (%s)", what,
+	      r, np_err(r), want, np_err(want));
+}
+
+static void expect_ret(struct np_waiter *w, int want)
+{
+	int r = np_join(w);
+
+	CHECK(r == want, "waiter returned %d (%s), expected %d", r, np_err(r),
+	      want);
+}
+
+/* ---- mremap shared ------------------------------------------------------- */
+
+static void mremap_shared(const struct backend *be)
+{
+	size_t pg = PGSZ;
+	int fd = make_memfd(2 * pg);
+	char *a, *b, *c, *to = reserve(2 * pg);
+	struct np_waiter w[2];
+
+	a = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	c = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pg);
+	CHECK(a != MAP_FAILED && c != MAP_FAILED, "mmap: %s", strerror(errno));
+	*U32_AT(a, pg + 100 * 4) = 0;
+	np_start(&w[0], be, a + pg + 400, 0, 0);
+	np_start(&w[1], be, a + pg + 400, 0, 0);
+	b = mremap(a, 2 * pg, 2 * pg, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	CHECK(b == to, "mremap: %s", strerror(errno));
+	np_check_asleep(&w[0], 5);
+	CHECK(be->wake(U32_AT(b, pg + 400), 1, 0) == 1,
+	      "a wake through the new address did not find the waiter");
+	expect_ret(&w[0], 0);
+	expect_wake(be, c + 400, 0, 1, "through another mapping of the memfd");
+	expect_ret(&w[1], 0);
+	t_log("ok: after mremap, the new address and another mapping find the waiters");
+	munmap(b, 2 * pg);
+	munmap(c, pg);
+	close(fd);
+}
+
+/* ---- mremap private ------------------------------------------------------ */
+
+static void mremap_private(const struct backend *be)
+{
+	size_t pg = PGSZ;
+	char *to = reserve(pg), *a, *b, *a2;
+	struct np_waiter w;
+	int priv;
+
+	for (priv = 0; priv <= 1; priv++) {
+		a = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(a != MAP_FAILED, "mmap: %s", strerror(errno));
+		*U32_AT(a, 64) = 0;
+		np_start(&w, be, a + 64, 0, priv);
+		b = mremap(a, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+		CHECK(b == to, "mremap: %s", strerror(errno));
+		CHECK(*U32_AT(b, 64) == 0, "the data did not move");
+		expect_wake(be, b + 64, priv, 0, "through the new address");
+		np_check_asleep(&w, 5);
+		if (!priv) {
+			expect_wake(be, a + 64, priv, -EFAULT,
+				    "through the old, unmapped address");
+			a2 = mmap(a, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+				  MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+			CHECK(a2 == a, "mmap at the old address: %s",
+			      strerror(errno));
+			expect_wake(be, a + 64, priv, 1,
+				    "through new memory at the old address");
+			munmap(a2, pg);
+		} else {
+			expect_wake(be, a + 64, priv, 1,
+				    "private flag, through the old, unmapped address");
+		}
+		expect_ret(&w, 0);
+		/* mremap left nothing at @to's old reservation: re-reserve it */
+		munmap(b, pg);
+		CHECK(reserve(pg) != MAP_FAILED, "mmap");
+		t_log("ok (%s): the waiter stays keyed on the old address after mremap",
+		      priv ? "private flag" : "no flag");
+		to = reserve(pg);
+	}
+}
+
+/* ---- truncate ------------------------------------------------------------ */
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void truncate_(const struct backend *be)
+{
+	size_t pg = PGSZ;
+	const char *dir = np_disk() ? np_disk() : "/tmp";
+	struct np_waiter w, w2, wi;
+	struct sigaction sa;
+	char *m;
+	int fd, st;
+	pid_t kid;
+	int p[2];
+
+	snprintf(g_file, sizeof(g_file), "%s/mem_change.%d", dir, getpid());
+	atexit(remove_file);
+	fd = open(g_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(fd >= 0, "open %s: %s", g_file, strerror(errno));
+	CHECK(!ftruncate(fd, 2 * pg), "ftruncate: %s", strerror(errno));
+	m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED, "mmap: %s", strerror(errno));
+	*U32_AT(m, pg + 32) = 0;
+	np_start(&w, be, m + pg + 32, 0, 0);
+	/* one to be interrupted by a signal with a handler (no SA_RESTART) */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	CHECK(!sigaction(SIGUSR1, &sa, NULL), "sigaction: %s", strerror(errno));
+	np_start(&wi, be, m + pg + 32, 0, 0);
+
+	/* a waiter in another process, to be killed after the truncate */
+	CHECK(!pipe(p), "pipe: %s", strerror(errno));
+	kid = fork();
+	CHECK(kid >= 0, "fork: %s", strerror(errno));
+	if (!kid) {
+		np_start(&w2, be, m + pg + 32, 0, 0);
+		CHECK(write(p[1], &w2.tid, sizeof(w2.tid)) == sizeof(w2.tid),
+		      "write");
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	CHECK(read(p[0], &w2.tid, sizeof(w2.tid)) == sizeof(w2.tid),
+	      "the child died");
+	close(p[0]);
+
+	CHECK(!ftruncate(fd, pg), "ftruncate: %s", strerror(errno));
+	t_log("file (%s) truncated to one page under 3 waiters on page 1", dir);
+	np_check_asleep(&w, 20);
+	CHECK(np_asleep(kid, w2.tid, be->sysno) == 1,
+	      "the other process's waiter is not asleep");
+	{
+		int r = be->wait(U32_AT(m, pg + 32), 0, 1000, 0);
+
+		CHECK(r == -EFAULT, "a new wait past EOF returned %d (%s), not -EFAULT",
+		      r, np_err(r));
+	}
+	expect_wake(be, m + pg + 32, 0, -EFAULT, "past EOF");
+	CHECK(!pthread_kill(wi.thread, SIGUSR1), "pthread_kill");
+	expect_ret(&wi, -EINTR);
+	kill(kid, SIGKILL);
+	st = 0;
+	CHECK(waitpid(kid, &st, 0) == kid && WIFSIGNALED(st),
+	      "the killed waiter's process did not die");
+	t_log("ok: waiters past EOF sleep on; new wait, wake there: -EFAULT");
+	t_log("ok: a signal interrupts one there (-EINTR), SIGKILL ends one");
+	CHECK(!ftruncate(fd, 2 * pg), "ftruncate: %s", strerror(errno));
+	expect_wake(be, m + pg + 32, 0, 1, "after the file grew again");
+	expect_ret(&w, 0);
+	t_log("ok: once the file grew back, a wake by the same key found the waiter");
+	munmap(m, 2 * pg);
+	close(fd);
+}
+
+/* ---- exit and kill ------------------------------------------------------- */
+
+/*
+ * Active objects of slab cache @name (slab_nomerge in the VM), or -1.
+ * The cache is shrunk first, so that the free objects that per-CPU slabs
+ * keep do not count as active.
+ */
+static long slab_active(const char *name)
+{
+	char line[512];
+	long n = -1;
+	FILE *f = fopen("/proc/slabinfo", "r");
+	size_t len = strlen(name);
+
+	snprintf(line, sizeof(line), "/sys/kernel/slab/%s/shrink", name);
+	np_write_str(line, "1");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ') {
+			n = atol(line + len);
+			break;
+		}
+	fclose(f);
+	return n;
+}
+
+#define EX_THREADS 20
+#define EX_FDS 200
+
+/*
+ * A process with EX_THREADS waiter threads on the shared word and as many
+ * on a private word, and (altfutex) EX_FDS fd waiters on the shared word.
+ * It tells @rep when all sleep, then exits or waits to be killed.
+ */
+static pid_t exit_kid(const struct backend *be, uint32_t *shared, int rep,
+		      int do_exit)
+{
+	pid_t kid = fork();
+
+	CHECK(kid >= 0, "fork: %s", strerror(errno));
+	if (!kid) {
+		static struct np_waiter w[2 * EX_THREADS];
+		static uint32_t priv_word;
+		int i, r;
+
+		for (i = 0; i < EX_THREADS; i++) {
+			np_start(&w[2 * i], be, shared, 0, 0);
+			np_start(&w[2 * i + 1], be, &priv_word, 0, 1);
+		}
+		for (i = 0; !strcmp(be->name, "altfutex") && i < EX_FDS; i++) {
+			r = altfutex_fd(shared, 0, 0);
+			CHECK(r >= 0, "altfutex_fd: %s", strerror(-r));
+		}
+		CHECK(write(rep, "r", 1) == 1, "write");
+		if (do_exit)
+			exit(0);	/* exit_group under the sleeping threads */
+		pause();
+		_exit(0);
+	}
+	return kid;
+}
+
+static void exit_kill(const struct backend *be)
+{
+	int af = !strcmp(be->name, "altfutex");
+	long w0 = -1, f0 = -1, r0 = -1, w1, f1, r1;
+	int fd = make_memfd(PGSZ), p[2], st, i;
+	uint32_t *shared;
+	pid_t kid[2];
+	char c;
+
+	shared = mmap(NULL, PGSZ, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(shared != MAP_FAILED, "mmap: %s", strerror(errno));
+	*shared = 0;
+	if (af) {
+		CHECK(altfutex_open() >= 0, "altfutex_open");
+		w0 = slab_active("altfutex_waiter");
+		f0 = slab_active("altfutex_fd");
+		r0 = np_read_long("/sys/module/altfutex/refcnt");
+	}
+	CHECK(!pipe(p), "pipe: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		kid[i] = exit_kid(be, shared, p[1], i == 0);
+		CHECK(read(p[0], &c, 1) == 1, "waiter process %d died", i);
+	}
+	if (af)
+		t_log("one process's waiters asleep: slab altfutex_waiter %ld, altfutex_fd %ld",
+		      slab_active("altfutex_waiter"), slab_active("altfutex_fd"));
+	CHECK(t_reap(kid[0]) == 0, "the exiting process failed");
+	kill(kid[1], SIGKILL);
+	CHECK(waitpid(kid[1], &st, 0) == kid[1] && WIFSIGNALED(st),
+	      "the killed process did not die");
+	expect_wake(be, shared, 0, 0, "after both processes ended");
+	t_log("ok: %d thread%s waiters per process went away with exit() and SIGKILL",
+	      2 * EX_THREADS, af ? " and 200 fd" : "");
+	if (af) {
+		/* freeing may lag a little behind the exit (RCU, per-CPU slabs) */
+		for (i = 0; i < 50; i++) {
+			w1 = slab_active("altfutex_waiter");
+			f1 = slab_active("altfutex_fd");
+			r1 = np_read_long("/sys/module/altfutex/refcnt");
+			if (r1 == r0 && w1 - w0 < EX_THREADS / 2 &&
+			    f1 - f0 < EX_FDS / 10)
+				break;
+			t_sleep_ms(100);
+		}
+		t_log("slab altfutex_waiter %ld -> %ld, altfutex_fd %ld -> %ld, refcnt %ld -> %ld",
+		      w0, w1, f0, f1, r0, r1);
+		CHECK(r1 == r0, "the module's reference count did not come back");
+		if (w0 >= 0 && f0 >= 0)
+			CHECK(w1 - w0 < EX_THREADS / 2 && f1 - f0 < EX_FDS / 10,
+			      "waiter objects leaked");
+	}
+	close(fd);
+}
+
+int main(void)
+{
+	t_init("mem_change", 200);
+	np_run("mremap shared", mremap_shared);
+	np_run("mremap private", mremap_private);
+	np_run("truncate under a waiter", truncate_);
+	np_run("exit and kill", exit_kill);
+	np_summary();
+	if (np_failed)
+		t_fail("%d scenario(s) failed with altfutex", np_failed);
+	t_log("PASS");
+	return T_PASS;
+}
