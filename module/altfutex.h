@@ -91,8 +91,6 @@ struct af_wake_list {
 	struct af_waiter **tail;
 };
 
-int af_wait_init(void);
-void af_wait_exit(void);
 void af_wake_list_init(struct af_wake_list *wl);
 void af_claim(struct af_waiter *w, struct af_wake_list *wl);
 void af_wake_list_run(struct af_wake_list *wl);

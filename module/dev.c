@@ -148,12 +148,9 @@ static int __init af_init(void)
 		pr_err("altfutex: bad hash_size %u: %d\n", hash_size, ret);
 		return ret;
 	}
-	ret = af_wait_init();
-	if (ret)
-		goto err_hash;
 	ret = af_fd_init();
 	if (ret)
-		goto err_wait;
+		goto err_hash;
 	ret = misc_register(&af_miscdev);
 	if (ret)
 		goto err_fd;
@@ -163,8 +160,6 @@ static int __init af_init(void)
 
 err_fd:
 	af_fd_exit();
-err_wait:
-	af_wait_exit();
 err_hash:
 	af_hash_exit();
 	return ret;
@@ -174,7 +169,6 @@ static void __exit af_exit(void)
 {
 	misc_deregister(&af_miscdev);
 	af_fd_exit();
-	af_wait_exit();
 	af_hash_exit();
 }
 

@@ -55,26 +55,10 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
-#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "altfutex.h"
 #include "compat.h"
-
-static struct kmem_cache *af_waiter_cache;
-
-int af_wait_init(void)
-{
-	af_waiter_cache = kmem_cache_create("altfutex_waiter",
-					    sizeof(struct af_waiter), 0,
-					    SLAB_ACCOUNT, NULL);
-	return af_waiter_cache ? 0 : -ENOMEM;
-}
-
-void af_wait_exit(void)
-{
-	kmem_cache_destroy(af_waiter_cache);
-}
 
 /*
  * Lock the bucket that protects @w.  A requeue may move @w to another
@@ -241,24 +225,27 @@ static int af_sleep(struct af_waiter *w, struct hrtimer_sleeper *to)
  * @timeout: relative (CLOCK_MONOTONIC) or, with ALTFUTEX_ABSTIME, absolute
  *	     time on CLOCK_MONOTONIC or CLOCK_REALTIME; NULL for none
  *
+ * The waiter lives on this thread's stack, as the kernel futex's does: it
+ * is queued only while this function runs, and a waker stops touching it
+ * once it has stored WOKEN (D), before which we cannot return.  So a
+ * sleeping thread costs no slab memory and the wait path allocates
+ * nothing.
+ *
  * Return: 0 when woken, -EAGAIN if *@uaddr != @val, -ETIMEDOUT,
- * -ERESTARTNOHAND on a signal, -EFAULT, -ENOMEM.
+ * -ERESTARTNOHAND on a signal, -EFAULT.
  */
 int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 	    const struct timespec64 *timeout)
 {
 	struct hrtimer_sleeper sleeper, *to = NULL;
 	ktime_t start = ktime_get();
-	struct af_waiter *w;
+	struct af_waiter waiter, *w = &waiter;
 	u32 uval;
 	int ret;
 
-	w = kmem_cache_alloc(af_waiter_cache, GFP_KERNEL_ACCOUNT);
-	if (!w)
-		return -ENOMEM;
 	ret = af_key_lookup(uaddr, flags, &w->key);
 	if (ret)
-		goto out_free;
+		return ret;
 	w->task = current;
 	w->notify = NULL;
 
@@ -285,8 +272,6 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 		destroy_hrtimer_on_stack(&to->timer);
 	}
 	af_key_put(&w->key);
-out_free:
-	kmem_cache_free(af_waiter_cache, w);
 	return ret;
 }
 
