@@ -6,8 +6,8 @@
 #   scripts/bench.sh [-r REPS] [-d SECONDS] [-n]
 #
 # Boots one VM (scripts/vm.sh) that runs build/bench/bench: every workload
-# on both implementations, interleaved, REPS times (default 5), SECONDS per
-# measurement (default 0.4).  The bench sends its results through the VM's
+# on both implementations, interleaved, REPS times (default 7), SECONDS per
+# measurement (default 0.3).  The bench sends its results through the VM's
 # result port; from them this writes
 #   bench/results.csv   workload,native,altfutex,ratio,unit (ratio: altfutex
 #                       cost / native cost, lower is better)
@@ -26,7 +26,7 @@ die() {
 	exit 2
 }
 
-reps=5 dur=0.4 write=1
+reps=7 dur=0.3 write=1
 while getopts r:d:nh opt; do
 	case $opt in
 	r) reps=$OPTARG ;;
@@ -120,7 +120,7 @@ EOF
 fi
 
 echo
-echo "altfutex / native, median of $reps (VM: $VM_SMP vCPUs, QEMU TCG)"
+echo "altfutex / native: medians of $reps; ratio: median of the $reps back-to-back ratios (VM: $VM_SMP vCPUs, QEMU TCG)"
 printf '%-22s %14s %14s %7s  %-13s %s\n' workload native altfutex ratio \
 	unit "spread n/a"
 printf '%s\n' "$res" | awk '$1 == "ROW" {
