@@ -21,10 +21,12 @@ enum af_key_type {
 
 /*
  * What identifies a futex.  Private: (mm, user address).  Shared: (inode,
- * byte offset of the word in the file).  Every key in use holds a reference
- * on its object (mmgrab() or ihold()), never on a page, so an object cannot
- * be freed and recycled while a key names it: an mm and an inode can never
- * compare equal, and a stale key can never match a new object.
+ * byte offset of the word in the file).  No key holds a page.  Every key in
+ * use keeps its object alive, either by a reference (ihold(), or mmgrab()
+ * for an fd waiter) or because the thread using it runs in that mm (see
+ * key.c), so an object cannot be freed and recycled while a key names it:
+ * an mm and an inode can never compare equal, and a stale key can never
+ * match a new object.
  */
 struct af_key {
 	void *object;
@@ -33,6 +35,7 @@ struct af_key {
 };
 
 int af_key_lookup(u32 __user *uaddr, unsigned int flags, struct af_key *key);
+void af_key_drop(const struct af_key *key);
 void af_key_get(const struct af_key *key);
 void af_key_put(const struct af_key *key);
 
@@ -84,6 +87,17 @@ struct af_waiter {
 	struct af_waiter *wake_next;	/* on a waker's private list */
 	int state;			/* enum af_waiter_state */
 };
+
+/*
+ * Does @w hold a reference (af_key_get()) on the object of @key, once
+ * keyed on it?  An fd waiter always does; a thread's waiter only on an
+ * inode, as af_key_lookup() leaves it.
+ */
+static inline bool af_waiter_holds_ref(const struct af_waiter *w,
+				       const struct af_key *key)
+{
+	return !w->task || key->type == AF_KEY_SHARED;
+}
 
 /* Threads whose waiter a waker claimed, to wake once the lock is dropped. */
 struct af_wake_list {

@@ -271,7 +271,7 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 		hrtimer_cancel(&to->timer);
 		destroy_hrtimer_on_stack(&to->timer);
 	}
-	af_key_put(&w->key);
+	af_key_drop(&w->key);
 	return ret;
 }
 
@@ -311,6 +311,6 @@ int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake)
 	spin_unlock(&b->lock);				/* (K3) RELEASE */
 	af_wake_list_run(&wl);
 out:
-	af_key_put(&key);
+	af_key_drop(&key);
 	return woken;
 }
