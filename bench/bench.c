@@ -127,6 +127,55 @@ static int tid_sleeping(pid_t tid)
 	return p && p[1] == ' ' && p[2] == 'S';
 }
 
+/*
+ * Each measurement is cut into many short pieces (a block of calls, one
+ * round, a slice of time) and reports the median piece: a piece during
+ * which the host descheduled a vCPU is an outlier and does not move it.
+ */
+#define MAX_PIECES 65536
+
+struct pieces {
+	int n;
+	double v[MAX_PIECES];
+};
+
+static struct pieces *pieces_new(void)
+{
+	struct pieces *p = malloc(sizeof(*p));
+
+	if (!p)
+		die("malloc", ENOMEM);
+	p->n = 0;
+	return p;
+}
+
+static void pieces_add(struct pieces *p, double x)
+{
+	if (p->n < MAX_PIECES)
+		p->v[p->n++] = x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* the median of @p, which is freed */
+static double pieces_median(struct pieces *p)
+{
+	double m;
+
+	if (!p->n)
+		die("no measurement", EIO);
+	qsort(p->v, p->n, sizeof(*p->v), cmp_double);
+	m = p->n & 1 ? p->v[p->n / 2] :
+	    (p->v[p->n / 2 - 1] + p->v[p->n / 2]) / 2;
+	free(p);
+	return m;
+}
+
 /* ---- hash: many threads, many words, wait on a value mismatch ---------- */
 
 struct hash_run {
@@ -139,11 +188,11 @@ struct hash_run {
 };
 
 struct hash_thread {
+	unsigned long ops;	/* read by the main thread meanwhile */
 	struct hash_run *run;
 	int id;
-	unsigned long ops;
 	pthread_t th;
-};
+} __attribute__((aligned(64)));
 
 static void *hash_worker(void *arg)
 {
@@ -161,25 +210,27 @@ static void *hash_worker(void *arg)
 			die("hash: wait did not fail with EAGAIN", -ret);
 		if (++i == r->nkeys)
 			i = 0;
-		ops++;
+		__atomic_store_n(&t->ops, ++ops, __ATOMIC_RELAXED);
 	}
-	t->ops = ops;
 	return NULL;
 }
 
 /* ops/s of @nthreads threads waiting on a mismatch over @nkeys words */
 static double run_hash(enum backend b, int nthreads, long nkeys)
 {
-	struct hash_thread *t = calloc(nthreads, sizeof(*t));
+	struct hash_thread *t = aligned_alloc(64, nthreads * sizeof(*t));
 	struct hash_run r = { .b = b, .nkeys = nkeys, .nthreads = nthreads };
-	unsigned long ops = 0;
-	double t0, t1;
+	struct pieces *p = pieces_new();
+	unsigned long ops, last = 0;
+	double t0, t1, begin;
 	int i;
 
 	r.words = calloc(nkeys, sizeof(uint32_t));
 	if (!t || !r.words)
 		die("calloc", ENOMEM);
 	pthread_barrier_init(&r.start, NULL, nthreads + 1);
+	if (t)
+		memset(t, 0, nthreads * sizeof(*t));
 	for (i = 0; i < nthreads; i++) {
 		t[i].run = &r;
 		t[i].id = i;
@@ -187,18 +238,24 @@ static double run_hash(enum backend b, int nthreads, long nkeys)
 			die("pthread_create", errno);
 	}
 	pthread_barrier_wait(&r.start);
-	t0 = now();
-	usleep(duration * 1e6);
+	/* slices of 10 ms */
+	begin = t0 = now();
+	do {
+		usleep(10000);
+		t1 = now();
+		for (ops = 0, i = 0; i < nthreads; i++)
+			ops += __atomic_load_n(&t[i].ops, __ATOMIC_RELAXED);
+		pieces_add(p, (ops - last) / (t1 - t0));
+		last = ops;
+		t0 = t1;
+	} while (t1 - begin < duration);
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
-	t1 = now();
-	for (i = 0; i < nthreads; i++) {
+	for (i = 0; i < nthreads; i++)
 		pthread_join(t[i].th, NULL);
-		ops += t[i].ops;
-	}
 	pthread_barrier_destroy(&r.start);
 	free(r.words);
 	free(t);
-	return ops / (t1 - t0);
+	return pieces_median(p);
 }
 
 /* ---- rounds of N blocked waiters: wake, wake-parallel, requeue --------- */
@@ -315,8 +372,8 @@ static void wake_left(struct pool *p, uint32_t *w, int left)
 static double run_wake(enum backend b, int all)
 {
 	static struct pool p;
-	double t0, spent = 0, begin = now();
-	long calls = 0;
+	struct pieces *pc = pieces_new();
+	double t0, begin = now();
 	int woken, r;
 
 	pool_start(&p, b);
@@ -328,12 +385,11 @@ static double run_wake(enum backend b, int all)
 			if (r < 0)
 				die("wake", -r);
 		}
-		spent += now() - t0;
-		calls += all ? 1 : NWAITERS;
+		pieces_add(pc, (now() - t0) * 1e9 / (all ? 1 : NWAITERS));
 		pool_round_end(&p);
-	} while (now() - begin < duration || calls < 3 * NWAITERS);
+	} while (now() - begin < duration || pc->n < 5);
 	pool_stop(&p);
-	return spent * 1e9 / calls;
+	return pieces_median(pc);
 }
 
 struct waker {
@@ -366,9 +422,9 @@ static double run_wake_parallel(enum backend b)
 {
 	static struct pool p;
 	struct waker k[NWAKERS];
+	struct pieces *pc = pieces_new();
 	pthread_barrier_t go;
-	double spent = 0, begin = now();
-	long woken = 0;
+	double spent, begin = now();
 	int i;
 
 	pool_start(&p, b);
@@ -381,25 +437,25 @@ static double run_wake_parallel(enum backend b)
 			if (pthread_create(&k[i].th, NULL, waker_main, &k[i]))
 				die("pthread_create", errno);
 		}
-		for (i = 0; i < NWAKERS; i++) {
+		for (spent = 0, i = 0; i < NWAKERS; i++) {
 			pthread_join(k[i].th, NULL);
 			spent += k[i].spent;
 		}
 		pthread_barrier_destroy(&go);
-		woken += NWAITERS;
+		/* each waker woke NWAITERS / NWAKERS: per wake, per waker */
+		pieces_add(pc, spent * 1e9 / NWAITERS);
 		pool_round_end(&p);
-	} while (now() - begin < duration || woken < 3 * NWAITERS);
+	} while (now() - begin < duration || pc->n < 5);
 	pool_stop(&p);
-	/* each waker woke NWAITERS / NWAKERS: time per wake, per waker */
-	return spent * 1e9 / woken;
+	return pieces_median(pc);
 }
 
 /* ns per requeued waiter, moving them one per call (cmp_requeue 0, 1) */
 static double run_requeue(enum backend b)
 {
 	static struct pool p;
-	double t0, spent = 0, begin = now();
-	long moved_all = 0;
+	struct pieces *pc = pieces_new();
+	double t0, begin = now();
 	int moved, r;
 
 	pool_start(&p, b);
@@ -411,13 +467,12 @@ static double run_requeue(enum backend b)
 			if (r < 0)
 				die("cmp_requeue", -r);
 		}
-		spent += now() - t0;
-		moved_all += moved;
+		pieces_add(pc, (now() - t0) * 1e9 / moved);
 		wake_left(&p, &p.word2, NWAITERS);
 		pool_round_end(&p);
-	} while (now() - begin < duration || moved_all < 3 * NWAITERS);
+	} while (now() - begin < duration || pc->n < 5);
 	pool_stop(&p);
-	return spent * 1e9 / moved_all;
+	return pieces_median(pc);
 }
 
 /* ---- ping-pong: two threads, or two processes on a shared memfd -------- */
@@ -465,16 +520,21 @@ static void *pp_thread_main(void *arg)
 /* ns per round trip */
 static double pp_pinger(enum backend be, struct pingpong *pp, int shared)
 {
-	double t0 = now(), t1;
+	struct pieces *pc = pieces_new();
+	double begin = now(), t0 = begin, t1;
 	uint32_t i;
 
 	for (i = 1;; i++) {
-		if (!(i & 63) && now() - t0 >= duration) {
+		if (!(i & 31)) {
 			t1 = now();
-			STORE(&pp->stop, 1);
-			STORE(&pp->a, i);
-			b_wake(be, &pp->a, 1, shared);
-			return (t1 - t0) * 1e9 / (i - 1);
+			pieces_add(pc, (t1 - t0) * 1e9 / 32);
+			t0 = t1;
+			if (t1 - begin >= duration) {
+				STORE(&pp->stop, 1);
+				STORE(&pp->a, i);
+				b_wake(be, &pp->a, 1, shared);
+				return pieces_median(pc);
+			}
 		}
 		STORE(&pp->a, i);
 		b_wake(be, &pp->a, 1, shared);
@@ -646,13 +706,6 @@ static const struct workload workloads[] = {
 	  "no-op: undefined ioctl (-ENOTTY) vs undefined futex op (-ENOSYS)" },
 };
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static double median(const double *v, int n)
 {
