@@ -49,9 +49,14 @@ static inline bool af_key_match(const struct af_key *a, const struct af_key *b)
 /*
  * A bucket: one lock and one FIFO queue for all the keys that hash to it.
  * Waiters of one key keep their order of arrival on it; keys that share a
- * bucket interleave, which costs only the scan.
+ * bucket interleave, which costs only the scan.  waiters counts the
+ * waiters queued on it or about to be, so that a wake can tell without
+ * the lock that there is nobody to wake (the ordering is argued in
+ * wait.c).  One bucket per cache line: a lock, its count and its queue
+ * head together, no false sharing between buckets.
  */
 struct af_bucket {
+	atomic_t waiters;		/* queued + queueing; see wait.c */
 	spinlock_t lock;		/* protects queue and its waiters */
 	struct list_head queue;		/* struct af_waiter, oldest first */
 } ____cacheline_aligned_in_smp;

@@ -40,6 +40,7 @@ int af_hash_init(unsigned int size)
 	if (!af_buckets)
 		return -ENOMEM;
 	for (i = 0; i < size; i++) {
+		atomic_set(&af_buckets[i].waiters, 0);
 		spin_lock_init(&af_buckets[i].lock);
 		INIT_LIST_HEAD(&af_buckets[i].queue);
 	}
@@ -53,7 +54,8 @@ void af_hash_exit(void)
 	unsigned int i;
 
 	for (i = 0; i <= af_hash_mask; i++)
-		WARN_ON_ONCE(!list_empty(&af_buckets[i].queue));
+		WARN_ON_ONCE(!list_empty(&af_buckets[i].queue) ||
+			     atomic_read(&af_buckets[i].waiters));
 	kvfree(af_buckets);
 	af_buckets = NULL;
 }

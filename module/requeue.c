@@ -139,6 +139,11 @@ retry:
 		WRITE_ONCE(w->bucket, b2);
 	}
 	list_splice_tail(&moving, &b2->queue);
+	/* add before subtracting: see "The lost-wakeup argument" in wait.c */
+	if (b1 != b2 && moved) {
+		atomic_add(moved, &b2->waiters);
+		atomic_sub(moved, &b1->waiters);
+	}
 	ret = woken + moved;
 
 out_unlock:
