@@ -53,6 +53,12 @@
  * requeue takes the locks without looking at the counts, as the scan of
  * case 2.
  *
+ * Before all this, af_wait() reads the word once without queueing (W3'):
+ * if it already differs from v, the wait returns -EAGAIN at once.  That
+ * is a correct outcome whenever it happens (the caller's v is stale at a
+ * moment inside the call) and no wake can be lost by a thread that does
+ * not sleep.
+ *
  * No spurious wakeups, and every counted waiter returns 0
  * -------------------------------------------------------
  * A queued waiter leaves its queue only under its bucket's lock, either
@@ -268,6 +274,12 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 	struct af_waiter waiter, *w = &waiter;
 	u32 uval;
 	int ret;
+
+	/* (W3'): a stale value needs no key, no queue, no lock */
+	if (get_user(uval, uaddr))
+		return -EFAULT;
+	if (uval != val)
+		return -EAGAIN;
 
 	ret = af_key_lookup(uaddr, flags, &w->key);
 	if (ret)
