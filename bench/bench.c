@@ -4,7 +4,9 @@
  * as users call it) and on the kernel's futex (syscall(SYS_futex)), run
  * interleaved in one process, each repeated, medians and spreads reported.
  *
- *   bench [-r REPS] [-d SECONDS] [-q] [-o FILE]
+ *   bench [-r REPS] [-d SECONDS] [-n] [-o FILE]
+ *
+ * -n: no scaling curves, only the table.
  *
  * Human-readable progress goes to stdout; machine-readable lines go to FILE
  * (default: stdout as well):
@@ -89,7 +91,7 @@ static double now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void die(const char *what, int err)
@@ -129,8 +131,11 @@ static int tid_sleeping(pid_t tid)
 
 /*
  * Each measurement is cut into many short pieces (a block of calls, one
- * round, a slice of time) and reports the median piece: a piece during
- * which the host descheduled a vCPU is an outlier and does not move it.
+ * round, a slice of time), each giving a cost, and reports the tenth
+ * percentile of those costs.  The host is shared and loaded: a piece
+ * during which it descheduled a vCPU only ever costs more, so the low
+ * end of the distribution is what the code costs, and a percentile
+ * rather than the minimum keeps one lucky piece from deciding.
  */
 #define MAX_PIECES 65536
 
@@ -162,16 +167,15 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* the median of @p, which is freed */
-static double pieces_median(struct pieces *p)
+/* the tenth percentile of the costs in @p, which is freed */
+static double pieces_cost(struct pieces *p)
 {
 	double m;
 
 	if (!p->n)
 		die("no measurement", EIO);
 	qsort(p->v, p->n, sizeof(*p->v), cmp_double);
-	m = p->n & 1 ? p->v[p->n / 2] :
-	    (p->v[p->n / 2 - 1] + p->v[p->n / 2]) / 2;
+	m = p->v[p->n / 10];
 	free(p);
 	return m;
 }
@@ -188,11 +192,11 @@ struct hash_run {
 };
 
 struct hash_thread {
-	unsigned long ops;	/* read by the main thread meanwhile */
+	_Alignas(64) unsigned long ops;	/* the main thread reads it */
 	struct hash_run *run;
 	int id;
 	pthread_t th;
-} __attribute__((aligned(64)));
+};
 
 static void *hash_worker(void *arg)
 {
@@ -239,13 +243,15 @@ static double run_hash(enum backend b, int nthreads, long nkeys)
 	}
 	pthread_barrier_wait(&r.start);
 	/* slices of 10 ms */
-	begin = t0 = now();
+	begin = now();
+	t0 = begin;
 	do {
 		usleep(10000);
 		t1 = now();
 		for (ops = 0, i = 0; i < nthreads; i++)
 			ops += __atomic_load_n(&t[i].ops, __ATOMIC_RELAXED);
-		pieces_add(p, (ops - last) / (t1 - t0));
+		if (ops > last)		/* the cost: seconds per op */
+			pieces_add(p, (t1 - t0) / (ops - last));
 		last = ops;
 		t0 = t1;
 	} while (t1 - begin < duration);
@@ -255,7 +261,7 @@ static double run_hash(enum backend b, int nthreads, long nkeys)
 	pthread_barrier_destroy(&r.start);
 	free(r.words);
 	free(t);
-	return pieces_median(p);
+	return 1 / pieces_cost(p);
 }
 
 /* ---- rounds of N blocked waiters: wake, wake-parallel, requeue --------- */
@@ -389,7 +395,7 @@ static double run_wake(enum backend b, int all)
 		pool_round_end(&p);
 	} while (now() - begin < duration || pc->n < 5);
 	pool_stop(&p);
-	return pieces_median(pc);
+	return pieces_cost(pc);
 }
 
 struct waker {
@@ -447,7 +453,7 @@ static double run_wake_parallel(enum backend b)
 		pool_round_end(&p);
 	} while (now() - begin < duration || pc->n < 5);
 	pool_stop(&p);
-	return pieces_median(pc);
+	return pieces_cost(pc);
 }
 
 /* ns per requeued waiter, moving them one per call (cmp_requeue 0, 1) */
@@ -472,7 +478,7 @@ static double run_requeue(enum backend b)
 		pool_round_end(&p);
 	} while (now() - begin < duration || pc->n < 5);
 	pool_stop(&p);
-	return pieces_median(pc);
+	return pieces_cost(pc);
 }
 
 /* ---- ping-pong: two threads, or two processes on a shared memfd -------- */
@@ -533,7 +539,7 @@ static double pp_pinger(enum backend be, struct pingpong *pp, int shared)
 				STORE(&pp->stop, 1);
 				STORE(&pp->a, i);
 				b_wake(be, &pp->a, 1, shared);
-				return pieces_median(pc);
+				return pieces_cost(pc);
 			}
 		}
 		STORE(&pp->a, i);
@@ -591,68 +597,92 @@ static double run_pingpong_procs(enum backend be)
 
 /* ---- single-thread loops: wake with no waiter, the floor ---------------- */
 
-static double run_wake_nowaiter(enum backend be, int shared)
+/*
+ * Single-thread loops are measured in pairs: blocks of 64 calls on one
+ * implementation, then 64 on the other, alternating for the whole
+ * measurement, so that both see the same moments of the (shared, noisy)
+ * host; each reports its median block.  @res gets the ns per call of each.
+ */
+static void paired_loop(int (*call)(enum backend b, void *arg), void *arg,
+			double res[NBACKENDS])
+{
+	struct pieces *pc[NBACKENDS] = { pieces_new(), pieces_new() };
+	double t0, t, begin = now();
+	long n = 0;
+	int i, k, r;
+
+	do {
+		for (k = 0; k < NBACKENDS; k++) {
+			enum backend b = (k + n) & 1 ? ALTF : NATIVE;
+
+			t0 = now();
+			for (i = 0; i < 64; i++) {
+				r = call(b, arg);
+				if (r)
+					die(bname[b], r < 0 ? -r : EIO);
+			}
+			t = now();
+			pieces_add(pc[b], (t - t0) * 1e9 / 64);
+		}
+		n++;
+	} while (t - begin < 2 * duration);
+	for (k = 0; k < NBACKENDS; k++)
+		res[k] = pieces_cost(pc[k]);
+}
+
+static int call_wake_nowaiter(enum backend b, void *arg)
+{
+	return b_wake(b, arg, 1, 0);
+}
+
+static int call_wake_nowaiter_shared(enum backend b, void *arg)
+{
+	return b_wake(b, arg, 1, 1);
+}
+
+static void run_wake_nowaiter(int shared, double res[NBACKENDS])
 {
 	uint32_t *w = shared ? shared_page() : calloc(1, sizeof(*w));
-	double t0 = now(), t;
-	long n = 0;
-	int i, r;
 
-	for (;;) {
-		for (i = 0; i < 256; i++) {
-			r = b_wake(be, w, 1, shared);
-			if (r)
-				die("wake with no waiter", r < 0 ? -r : EIO);
-		}
-		n += 256;
-		t = now() - t0;
-		if (t >= duration)
-			break;
-	}
+	paired_loop(shared ? call_wake_nowaiter_shared : call_wake_nowaiter,
+		    w, res);
 	if (shared)
 		munmap(w, 4096);
 	else
 		free(w);
-	return t * 1e9 / n;
 }
 
 /*
  * The floor: the cheapest call that enters each implementation.  For
  * altfutex an ioctl number the device does not define (-ENOTTY from its
  * ioctl handler, after the VFS's ioctl path); for the kernel futex a
- * futex() call with an operation it does not define (-ENOSYS from
- * do_futex(), after the syscall entry).
+ * futex() call with an operation it does not define (do_futex() fails it
+ * with "no such system call", after the syscall entry).
  */
 #define ALTFUTEX_IOC_NOTHING _IO(ALTFUTEX_IOC_MAGIC, 0x7f)
 #define FUTEX_NO_SUCH_OP 0x7f
 
-static double run_floor(enum backend be)
+static int call_floor(enum backend b, void *arg)
+{
+	static uint32_t w;
+
+	if (b == ALTF) {
+		if (ioctl(*(int *)arg, ALTFUTEX_IOC_NOTHING, 0) != -1 ||
+		    errno != ENOTTY)
+			return -EIO;
+	} else if (nfutex(&w, FUTEX_NO_SUCH_OP, 0, NULL, NULL, 0) >= 0) {
+		return -EIO;
+	}
+	return 0;
+}
+
+static void run_floor(double res[NBACKENDS])
 {
 	int fd = altfutex_open();
-	double t0 = now(), t;
-	uint32_t w = 0;
-	long n = 0;
-	int i;
 
 	if (fd < 0)
 		die("altfutex_open", -fd);
-	for (;;) {
-		for (i = 0; i < 256; i++) {
-			if (be == ALTF) {
-				if (ioctl(fd, ALTFUTEX_IOC_NOTHING, 0) != -1 ||
-				    errno != ENOTTY)
-					die("no-op ioctl", EIO);
-			} else if (nfutex(&w, FUTEX_NO_SUCH_OP, 0, NULL,
-					  NULL, 0) != -ENOSYS) {
-				die("no-op futex", EIO);
-			}
-		}
-		n += 256;
-		t = now() - t0;
-		if (t >= duration)
-			break;
-	}
-	return t * 1e9 / n;
+	paired_loop(call_floor, &fd, res);
 }
 
 /* ---- driver ------------------------------------------------------------ */
@@ -671,9 +701,9 @@ static double w_wakepar(enum backend b) { return run_wake_parallel(b); }
 static double w_requeue(enum backend b) { return run_requeue(b); }
 static double w_ppt(enum backend b) { return run_pingpong_threads(b); }
 static double w_ppp(enum backend b) { return run_pingpong_procs(b); }
-static double w_nowait(enum backend b) { return run_wake_nowaiter(b, 0); }
-static double w_nowaits(enum backend b) { return run_wake_nowaiter(b, 1); }
-static double w_floor(enum backend b) { return run_floor(b); }
+static void p_nowait(double res[NBACKENDS]) { run_wake_nowaiter(0, res); }
+static void p_nowaits(double res[NBACKENDS]) { run_wake_nowaiter(1, res); }
+static void p_floor(double res[NBACKENDS]) { run_floor(res); }
 
 struct workload {
 	const char *name;
@@ -681,31 +711,35 @@ struct workload {
 	int higher_better;	/* value is a rate, not a cost */
 	double (*run)(enum backend b);
 	const char *what;
+	void (*pair)(double res[NBACKENDS]);	/* both at once, interleaved */
 };
 
 static const struct workload workloads[] = {
 	{ "hash", "ops/s", 1, w_hash,
-	  "4 threads x 1024 private words, wait on a mismatch" },
+	  "4 threads x 1024 private words, wait on a mismatch", NULL },
 	{ "wake-one", "ns/wake", 0, w_wake1,
-	  "16 waiters on one word, woken by 16 wake(1) calls" },
+	  "16 waiters on one word, woken by 16 wake(1) calls", NULL },
 	{ "wake-all", "ns/wake-all", 0, w_wakeall,
-	  "16 waiters on one word, woken by one wake(all) call" },
+	  "16 waiters on one word, woken by one wake(all) call", NULL },
 	{ "wake-parallel", "ns/wake", 0, w_wakepar,
-	  "16 waiters, 4 wakers calling wake(1) on the same word" },
+	  "16 waiters, 4 wakers calling wake(1) on the same word", NULL },
 	{ "requeue", "ns/requeue", 0, w_requeue,
-	  "16 waiters moved one by one with cmp_requeue(0, 1)" },
+	  "16 waiters moved one by one with cmp_requeue(0, 1)", NULL },
 	{ "pingpong-threads", "ns/roundtrip", 0, w_ppt,
-	  "two threads, private words, wait + wake each way" },
+	  "two threads, private words, wait + wake each way", NULL },
 	{ "pingpong-procs", "ns/roundtrip", 0, w_ppp,
-	  "two processes, shared memfd words, wait + wake each way" },
-	{ "wake-nowaiter", "ns/call", 0, w_nowait,
-	  "wake(1) on a private word nobody waits on" },
-	{ "wake-nowaiter-shared", "ns/call", 0, w_nowaits,
-	  "wake(1) on a shared memfd word nobody waits on" },
-	{ "floor", "ns/call", 0, w_floor,
-	  "no-op: undefined ioctl (-ENOTTY) vs undefined futex op (-ENOSYS)" },
+	  "two processes, shared memfd words, wait + wake each way", NULL },
+	{ "wake-nowaiter", "ns/call", 0, NULL,
+	  "wake(1) on a private word nobody waits on", p_nowait },
+	{ "wake-nowaiter-shared", "ns/call", 0, NULL,
+	  "wake(1) on a shared memfd word nobody waits on", p_nowaits },
+	{ "floor", "ns/call", 0, NULL,
+	  "no-op: undefined ioctl (-ENOTTY) vs undefined futex op",
+	  p_floor },
 };
-#define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NWORKLOADS ARRAY_SIZE(workloads)
 
 static double median(const double *v, int n)
 {
@@ -750,22 +784,31 @@ static void slab_line(const char *cache)
 
 int main(int argc, char **argv)
 {
-	static double v[NWORKLOADS][NBACKENDS][64];
+	static double v[NWORKLOADS][NBACKENDS][64], r[NWORKLOADS][64];
 	static const long keys[] = { 1, 10, 100, 1000, 10000, 100000,
 				     1000000 };
 	static const int threads[] = { 1, 2, 4, 8, 16 };
-	int reps = 5, curve_reps = 3, opt, rep, i, j, k;
+	int reps = 7, curves = 1, curve_reps = 3, opt, rep, i, j, k;
 	const char *outname = NULL;
 	double c[NBACKENDS][16], t0 = now();
 
-	while ((opt = getopt(argc, argv, "r:d:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:d:no:")) != -1) {
 		switch (opt) {
-		case 'r': reps = atoi(optarg); break;
-		case 'd': duration = atof(optarg); break;
-		case 'o': outname = optarg; break;
+		case 'n':
+			curves = 0;
+			break;
+		case 'r':
+			reps = atoi(optarg);
+			break;
+		case 'd':
+			duration = atof(optarg);
+			break;
+		case 'o':
+			outname = optarg;
+			break;
 		default:
 			fprintf(stderr,
-				"usage: bench [-r REPS] [-d SECONDS] [-o FILE]\n");
+				"usage: bench [-r REPS] [-d SECONDS] [-n] [-o FILE]\n");
 			return 2;
 		}
 	}
@@ -782,18 +825,33 @@ int main(int argc, char **argv)
 	printf("bench: %d reps x %.2f s per measurement, %ld CPUs\n", reps,
 	       duration, sysconf(_SC_NPROCESSORS_ONLN));
 
-	/* Interleaved: each repetition runs every workload on both, the
-	 * order of the two alternating from one repetition to the next. */
+	/*
+	 * Interleaved: each repetition runs every workload on both, the
+	 * order of the two alternating from one repetition to the next.
+	 */
 	for (rep = 0; rep < reps; rep++) {
 		for (i = 0; i < (int)NWORKLOADS; i++) {
+			double res[NBACKENDS];
+
+			if (workloads[i].pair)
+				workloads[i].pair(res);
 			for (k = 0; k < NBACKENDS; k++) {
 				enum backend b = (k + rep + i) & 1 ? ALTF : NATIVE;
 
-				v[i][b][rep] = workloads[i].run(b);
+				if (!workloads[i].pair)
+					res[b] = workloads[i].run(b);
+				v[i][b][rep] = res[b];
 				fprintf(out, "SAMPLE %s %s %d %.6g\n",
 					workloads[i].name, bname[b], rep,
 					v[i][b][rep]);
 			}
+			/*
+			 * The two ran back to back: their ratio is the least
+			 * disturbed by the host's load.
+			 */
+			r[i][rep] = workloads[i].higher_better ?
+				    v[i][NATIVE][rep] / v[i][ALTF][rep] :
+				    v[i][ALTF][rep] / v[i][NATIVE][rep];
 		}
 		printf("bench: repetition %d done, %.0f s\n", rep + 1,
 		       now() - t0);
@@ -805,7 +863,7 @@ int main(int argc, char **argv)
 		const struct workload *w = &workloads[i];
 		double mn = median(v[i][NATIVE], reps);
 		double ma = median(v[i][ALTF], reps);
-		double ratio = w->higher_better ? mn / ma : ma / mn;
+		double ratio = median(r[i], reps);
 		double sn = spread(v[i][NATIVE], reps);
 		double sa = spread(v[i][ALTF], reps);
 
@@ -816,6 +874,8 @@ int main(int argc, char **argv)
 	}
 
 	/* Scaling curves of the hash workload (ops/s). */
+	if (!curves)
+		goto end;
 	printf("\nhash scaling over threads (1024 words per thread), ops/s\n");
 	for (j = 0; j < (int)(sizeof(threads) / sizeof(*threads)); j++) {
 		for (rep = 0; rep < curve_reps; rep++)
@@ -849,6 +909,7 @@ int main(int argc, char **argv)
 		       median(c[ALTF], curve_reps));
 	}
 
+end:
 	slab_line("altfutex_waiter");
 	slab_line("altfutex_fd");
 	printf("bench: done in %.0f s\n", now() - t0);
