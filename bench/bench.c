@@ -4,9 +4,10 @@
  * as users call it) and on the kernel's futex (syscall(SYS_futex)), run
  * interleaved in one process, each repeated, medians and spreads reported.
  *
- *   bench [-r REPS] [-d SECONDS] [-n] [-o FILE]
+ *   bench [-r REPS] [-d SECONDS] [-n] [-w NAME] [-o FILE]
  *
- * -n: no scaling curves, only the table.
+ * -n: no scaling curves, only the table.  -w NAME: only that workload
+ * (for profiling).
  *
  * Human-readable progress goes to stdout; machine-readable lines go to FILE
  * (default: stdout as well):
@@ -789,11 +790,14 @@ int main(int argc, char **argv)
 				     1000000 };
 	static const int threads[] = { 1, 2, 4, 8, 16 };
 	int reps = 7, curves = 1, curve_reps = 3, opt, rep, i, j, k;
-	const char *outname = NULL;
+	const char *outname = NULL, *only = NULL;
 	double c[NBACKENDS][16], t0 = now();
 
-	while ((opt = getopt(argc, argv, "r:d:no:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:d:nw:o:")) != -1) {
 		switch (opt) {
+		case 'w':
+			only = optarg;
+			break;
 		case 'n':
 			curves = 0;
 			break;
@@ -808,7 +812,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: bench [-r REPS] [-d SECONDS] [-n] [-o FILE]\n");
+				"usage: bench [-r REPS] [-d SECONDS] [-n] [-w NAME] [-o FILE]\n");
 			return 2;
 		}
 	}
@@ -833,6 +837,8 @@ int main(int argc, char **argv)
 		for (i = 0; i < (int)NWORKLOADS; i++) {
 			double res[NBACKENDS];
 
+			if (only && strcmp(only, workloads[i].name))
+				continue;
 			if (workloads[i].pair)
 				workloads[i].pair(res);
 			for (k = 0; k < NBACKENDS; k++) {
@@ -861,6 +867,9 @@ int main(int argc, char **argv)
 	       "altfutex", "ratio", "unit", "spread n/a");
 	for (i = 0; i < (int)NWORKLOADS; i++) {
 		const struct workload *w = &workloads[i];
+
+		if (only && strcmp(only, w->name))
+			continue;
 		double mn = median(v[i][NATIVE], reps);
 		double ma = median(v[i][ALTF], reps);
 		double ratio = median(r[i], reps);

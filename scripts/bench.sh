@@ -91,16 +91,18 @@ if command -v gnuplot >/dev/null; then
 set terminal pngcairo size 1500,500 font ",10"
 set output "$outdir/plot.png"
 set datafile separator ","
-set multiplot layout 1,3 title "altfutex vs kernel futex, one QEMU TCG VM, $VM_SMP vCPUs, median of $reps"
+set multiplot layout 1,3 title "altfutex vs kernel futex, one QEMU TCG VM, $VM_SMP vCPUs, $reps repetitions (dashed: the 1.10 target)"
 set title "cost ratio altfutex / native (lower is better)"
 set style data histograms
+set style histogram clustered gap 1
 set style fill solid 0.7 border -1
-set boxwidth 0.8
+set boxwidth 0.9 relative
 set xtics rotate by -40 scale 0
 set yrange [0:*]
 set grid ytics
 set key off
 plot "$outdir/results.csv" skip 1 using 4:xtic(1) lc rgb "#4477aa", \
+     1 with lines lc rgb "black" notitle, \
      1.1 with lines dt 2 lc rgb "red" notitle
 set title "hash: ops/s over threads (1024 words each)"
 set style data linespoints
@@ -108,6 +110,8 @@ set xtics norotate
 set logscale x 2
 set key top left
 set autoscale y
+set yrange [0:*]
+set format y "%.1s%c"
 plot "< grep ^threads $outdir/scaling.csv" using 2:3 title "native" pt 7, \
      "" using 2:4 title "altfutex" pt 5
 set title "hash: ops/s over distinct words (4 threads)"
@@ -120,7 +124,8 @@ EOF
 fi
 
 echo
-echo "altfutex / native: medians of $reps; ratio: median of the $reps back-to-back ratios (VM: $VM_SMP vCPUs, QEMU TCG)"
+echo "altfutex / native: medians of $reps repetitions; ratio: median of the"
+echo "$reps back-to-back ratios (VM: $VM_SMP vCPUs, QEMU TCG); spread: (max-min)/median"
 printf '%-22s %14s %14s %7s  %-13s %s\n' workload native altfutex ratio \
 	unit "spread n/a"
 printf '%s\n' "$res" | awk '$1 == "ROW" {
