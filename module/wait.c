@@ -270,10 +270,18 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 	    const struct timespec64 *timeout)
 {
 	struct hrtimer_sleeper sleeper, *to = NULL;
-	ktime_t start = ktime_get();
 	struct af_waiter waiter, *w = &waiter;
+	ktime_t start = 0;
 	u32 uval;
 	int ret;
+
+	/*
+	 * A relative timeout counts from the call.  Read the clock only
+	 * then: it may be slow (an HPET read is a trip to the device), and
+	 * libaltfutex always passes absolute deadlines.
+	 */
+	if (timeout && !(flags & ALTFUTEX_ABSTIME))
+		start = ktime_get();
 
 	/* (W3'): a stale value needs no key, no queue, no lock */
 	if (get_user(uval, uaddr))
