@@ -6,8 +6,8 @@
 #   scripts/bench.sh [-r REPS] [-d SECONDS] [-n]
 #
 # Boots one VM (scripts/vm.sh) that runs build/bench/bench: every workload
-# on both implementations, interleaved, REPS times (default 7), SECONDS per
-# measurement (default 0.3).  The bench sends its results through the VM's
+# on both implementations, interleaved, REPS times (default 9), SECONDS per
+# measurement (default 0.5).  The bench sends its results through the VM's
 # result port; from them this writes
 #   bench/results.csv   workload,native,altfutex,ratio,unit (ratio: altfutex
 #                       cost / native cost, lower is better)
@@ -26,7 +26,7 @@ die() {
 	exit 2
 }
 
-reps=7 dur=0.3 write=1
+reps=9 dur=0.5 write=1
 while getopts r:d:nh opt; do
 	case $opt in
 	r) reps=$OPTARG ;;
