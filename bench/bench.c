@@ -192,11 +192,13 @@ struct hash_run {
 	pthread_barrier_t start;
 };
 
+/* one cache line each (aligned_alloc(64)): ops is written all the time */
 struct hash_thread {
-	_Alignas(64) unsigned long ops;	/* the main thread reads it */
+	unsigned long ops;	/* the main thread reads it meanwhile */
 	struct hash_run *run;
-	int id;
 	pthread_t th;
+	int id;
+	char pad[64 - 2 * sizeof(void *) - sizeof(pthread_t) - sizeof(int)];
 };
 
 static void *hash_worker(void *arg)
