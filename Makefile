@@ -44,9 +44,11 @@ MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild \
 DEPS_STAMP := $(BUILD)/.deps-$(shell id -u)
 
 .PHONY: all module lib tests examples deps vm check run clean sparse \
-	checkpatch help
+	checkpatch help bench bench-bin
 
-all: module lib tests examples
+BENCH_BIN := $(BUILD)/bench/bench
+
+all: module lib tests examples bench-bin
 
 help:
 	@echo "make            build the module, libaltfutex, tests, examples"
@@ -55,6 +57,8 @@ help:
 	@echo "                hash table, then hash_size=1)"
 	@echo "make vm CMD='...' FILES='...' MODPARAMS='...'"
 	@echo "                run a command in a VM with the module loaded"
+	@echo "make bench      benchmark altfutex against the kernel futex in"
+	@echo "                one VM; writes bench/results.csv, bench/plot.png"
 	@echo "make sparse     build the module with sparse (C=2)"
 	@echo "make checkpatch run checkpatch.pl --strict over the sources"
 
@@ -133,6 +137,14 @@ $(BUILD)/examples/%: examples/%.c $(LIB_SO) userlib/altfutex.h
 	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -o $@ $< \
 		-L$(BUILD) -laltfutex
 
+bench-bin: $(BENCH_BIN)
+
+$(BENCH_BIN): bench/bench.c $(LIB_SO) userlib/altfutex.h \
+		include/uapi/linux/altfutex.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -o $@ $< \
+		-L$(BUILD) -laltfutex
+
 # ---- VM --------------------------------------------------------------------
 
 VM_ENV = KVER="$(KVER)" VMLINUZ="$(VMLINUZ)" MODULE="$(MODULE)" \
@@ -148,6 +160,9 @@ check: all
 
 run: all
 	$(VM_ENV) scripts/run.sh
+
+bench: all
+	$(VM_ENV) scripts/bench.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

@@ -21,10 +21,12 @@ enum af_key_type {
 
 /*
  * What identifies a futex.  Private: (mm, user address).  Shared: (inode,
- * byte offset of the word in the file).  Every key in use holds a reference
- * on its object (mmgrab() or ihold()), never on a page, so an object cannot
- * be freed and recycled while a key names it: an mm and an inode can never
- * compare equal, and a stale key can never match a new object.
+ * byte offset of the word in the file).  No key holds a page.  Every key in
+ * use keeps its object alive, either by a reference (ihold(), or mmgrab()
+ * for an fd waiter) or because the thread using it runs in that mm (see
+ * key.c), so an object cannot be freed and recycled while a key names it:
+ * an mm and an inode can never compare equal, and a stale key can never
+ * match a new object.
  */
 struct af_key {
 	void *object;
@@ -33,6 +35,7 @@ struct af_key {
 };
 
 int af_key_lookup(u32 __user *uaddr, unsigned int flags, struct af_key *key);
+void af_key_drop(const struct af_key *key);
 void af_key_get(const struct af_key *key);
 void af_key_put(const struct af_key *key);
 
@@ -46,9 +49,14 @@ static inline bool af_key_match(const struct af_key *a, const struct af_key *b)
 /*
  * A bucket: one lock and one FIFO queue for all the keys that hash to it.
  * Waiters of one key keep their order of arrival on it; keys that share a
- * bucket interleave, which costs only the scan.
+ * bucket interleave, which costs only the scan.  waiters counts the
+ * waiters queued on it or about to be, so that a wake can tell without
+ * the lock that there is nobody to wake (the ordering is argued in
+ * wait.c).  One bucket per cache line: a lock, its count and its queue
+ * head together, no false sharing between buckets.
  */
 struct af_bucket {
+	atomic_t waiters;		/* queued + queueing; see wait.c */
 	spinlock_t lock;		/* protects queue and its waiters */
 	struct list_head queue;		/* struct af_waiter, oldest first */
 } ____cacheline_aligned_in_smp;
@@ -85,14 +93,23 @@ struct af_waiter {
 	int state;			/* enum af_waiter_state */
 };
 
+/*
+ * Does @w hold a reference (af_key_get()) on the object of @key, once
+ * keyed on it?  An fd waiter always does; a thread's waiter only on an
+ * inode, as af_key_lookup() leaves it.
+ */
+static inline bool af_waiter_holds_ref(const struct af_waiter *w,
+				       const struct af_key *key)
+{
+	return !w->task || key->type == AF_KEY_SHARED;
+}
+
 /* Threads whose waiter a waker claimed, to wake once the lock is dropped. */
 struct af_wake_list {
 	struct af_waiter *first;
 	struct af_waiter **tail;
 };
 
-int af_wait_init(void);
-void af_wait_exit(void);
 void af_wake_list_init(struct af_wake_list *wl);
 void af_claim(struct af_waiter *w, struct af_wake_list *wl);
 void af_wake_list_run(struct af_wake_list *wl);

@@ -151,6 +151,9 @@ int af_fd_create(u32 __user *uaddr, unsigned int flags, u32 val)
 	ret = af_key_lookup(uaddr, flags, &fd->w.key);
 	if (ret)
 		goto err_free;
+	/* the fd may outlive us: it needs a reference on a private key's mm */
+	if (fd->w.key.type == AF_KEY_PRIVATE)
+		af_key_get(&fd->w.key);
 
 	fdnum = get_unused_fd_flags(O_CLOEXEC);
 	if (fdnum < 0) {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The hash table: a power-of-two array of buckets, each with its own lock
- * and FIFO queue.  Keys are hashed with SipHash under a random key chosen
- * at load time, so that nobody can aim a flood of futexes at one bucket.
+ * and FIFO queue.  Keys are hashed with HalfSipHash (hsiphash, the
+ * variant meant for hash tables: SipHash-1-3 on 64-bit, half the rounds
+ * of siphash) under a random key chosen at load time, so that nobody can
+ * aim a flood of futexes at one bucket.
  */
 #include <linux/cache.h>
 #include <linux/cpumask.h>
@@ -19,7 +21,7 @@
 
 static struct af_bucket *af_buckets;
 static unsigned int af_hash_mask;
-static siphash_key_t af_hash_key;
+static hsiphash_key_t af_hash_key;
 
 /**
  * af_hash_init() - allocate the table
@@ -40,6 +42,7 @@ int af_hash_init(unsigned int size)
 	if (!af_buckets)
 		return -ENOMEM;
 	for (i = 0; i < size; i++) {
+		atomic_set(&af_buckets[i].waiters, 0);
 		spin_lock_init(&af_buckets[i].lock);
 		INIT_LIST_HEAD(&af_buckets[i].queue);
 	}
@@ -53,7 +56,8 @@ void af_hash_exit(void)
 	unsigned int i;
 
 	for (i = 0; i <= af_hash_mask; i++)
-		WARN_ON_ONCE(!list_empty(&af_buckets[i].queue));
+		WARN_ON_ONCE(!list_empty(&af_buckets[i].queue) ||
+			     atomic_read(&af_buckets[i].waiters));
 	kvfree(af_buckets);
 	af_buckets = NULL;
 }
@@ -65,8 +69,10 @@ unsigned int af_hash_size(void)
 
 struct af_bucket *af_hash_bucket(const struct af_key *key)
 {
-	u64 h = siphash_2u64((u64)(unsigned long)key->object, key->word,
-			     &af_hash_key);
+	u64 obj = (unsigned long)key->object;
+	u32 h = hsiphash_4u32(lower_32_bits(obj), upper_32_bits(obj),
+			      lower_32_bits(key->word),
+			      upper_32_bits(key->word), &af_hash_key);
 
 	return &af_buckets[h & af_hash_mask];
 }

@@ -17,7 +17,21 @@
  *    after fork().
  *
  * The VMA is looked at under the mmap lock only while the key is formed;
- * no page is touched.  The key then holds a reference on its object.
+ * no page is touched.
+ *
+ * References
+ * ----------
+ * An inode can outlive every mapping of it, so a shared key always holds
+ * a reference on its inode (ihold()).  A private key names the mm of the
+ * thread that formed it, and is used only while that thread runs in its
+ * mm: by a wake or requeue for the length of the call, and by a sleeping
+ * thread's waiter while the thread sleeps in af_wait() (a requeue moves a
+ * waiter only between keys of its own mm, since a private key1 matched
+ * it).  The thread itself keeps the mm alive then, so af_key_lookup()
+ * takes no reference on it, as the kernel futex does not: two atomic
+ * operations on a cache line that every thread of the process shares
+ * are saved on each call.  Only an fd waiter, which outlives its creator,
+ * holds a reference on a private key's mm (af_key_get(), mmgrab()).
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -52,7 +66,6 @@ static int af_key_shared(struct vm_area_struct *vma, unsigned long addr,
 static void af_key_private(struct mm_struct *mm, unsigned long addr,
 			   struct af_key *key)
 {
-	mmgrab(mm);
 	key->object = mm;
 	key->word = addr;
 	key->type = AF_KEY_PRIVATE;
@@ -62,7 +75,8 @@ static void af_key_private(struct mm_struct *mm, unsigned long addr,
  * af_key_lookup() - form the key of the futex word at @uaddr
  * @uaddr: a 4-byte aligned user address
  * @flags: ALTFUTEX_PRIVATE or 0
- * @key: filled in; holds a reference, dropped with af_key_put()
+ * @key: filled in; a shared key holds a reference on its inode, a private
+ *	 one none (see "References" above); af_key_drop() drops what it holds
  *
  * Return: 0, -EFAULT if @uaddr is not mapped user memory that may hold a
  * futex (or is past the end of its file), or -EINTR if a fatal signal
@@ -98,7 +112,18 @@ int af_key_lookup(u32 __user *uaddr, unsigned int flags, struct af_key *key)
 	return ret;
 }
 
-/* Take another reference on the object of @key (it already holds one). */
+/* Drop what af_key_lookup() took for @key.  May sleep (iput()). */
+void af_key_drop(const struct af_key *key)
+{
+	if (key->type == AF_KEY_SHARED)
+		iput(key->object);
+}
+
+/*
+ * Take a reference on the object of @key, a private key's mm included,
+ * for a waiter that may outlive the calling thread (an fd).  The object
+ * must be alive: the caller holds a reference on it or runs in it.
+ */
 void af_key_get(const struct af_key *key)
 {
 	if (key->type == AF_KEY_SHARED)
@@ -107,7 +132,7 @@ void af_key_get(const struct af_key *key)
 		mmgrab(key->object);
 }
 
-/* Drop a reference of @key.  May sleep (iput()). */
+/* Drop a reference af_key_get() took.  May sleep (iput()). */
 void af_key_put(const struct af_key *key)
 {
 	if (key->type == AF_KEY_SHARED)

@@ -80,7 +80,7 @@ int af_requeue(u32 __user *uaddr1, u32 __user *uaddr2, unsigned int flags,
 	struct af_bucket *b1, *b2;
 	struct af_waiter *w, *tmp;
 	struct af_wake_list wl;
-	int woken = 0, moved = 0;
+	int woken = 0, moved = 0, refs1 = 0;
 	LIST_HEAD(moving);
 	bool same_key;
 	u32 uval;
@@ -130,24 +130,34 @@ retry:
 	/* Retarget the moved waiters; their key1 references go below. */
 	list_for_each_entry(w, &moving, node) {
 		if (!same_key) {
-			af_key_get(&key2);
+			if (af_waiter_holds_ref(w, &key1))
+				refs1++;
+			if (af_waiter_holds_ref(w, &key2))
+				af_key_get(&key2);
 			w->key = key2;
 		}
 		WRITE_ONCE(w->bucket, b2);
 	}
 	list_splice_tail(&moving, &b2->queue);
+	/* add before subtracting: see "The lost-wakeup argument" in wait.c */
+	if (b1 != b2 && moved) {
+		atomic_add(moved, &b2->waiters);
+		atomic_sub(moved, &b1->waiters);
+	}
 	ret = woken + moved;
 
 out_unlock:
 	af_double_unlock(b1, b2);	/* (K3) */
 	af_wake_list_run(&wl);
-	/* Never the last references: we still hold our own on key1. */
-	if (ret > 0 && !same_key)
-		while (moved--)
-			af_key_put(&key1);
+	/*
+	 * Never the last references: we still hold our own on key1's inode,
+	 * or run in key1's mm.
+	 */
+	while (refs1--)
+		af_key_put(&key1);
 out_put2:
-	af_key_put(&key2);
+	af_key_drop(&key2);
 out_put1:
-	af_key_put(&key1);
+	af_key_drop(&key1);
 	return ret;
 }

@@ -10,15 +10,36 @@
  *	------				-----
  *	v = *uaddr;			*uaddr = new;			(K1)
  *	altfutex_wait(uaddr, v):	altfutex_wake(uaddr):
+ *	  waiters++		(W0)	  smp_mb()			(MK)
+ *	  smp_mb()		(MW)	  if (!waiters) return 0	(K0)
  *	  lock(bucket)		(W1)	  lock(bucket)			(K2)
  *	  append to queue		  take waiters off the queue
  *	  unlock(bucket)	(W2)	  unlock(bucket)		(K3)
  *	  u = *uaddr;		(W3)
  *	  u == v ? sleep : -EAGAIN
  *
- * A wakeup is lost only if the waker's scan misses the waiter *and* the
- * waiter's read W3 misses the waker's store K1.  Both sides take the same
- * bucket lock, so one critical section comes first:
+ * (waiters is the bucket's count of waiters queued or about to be; a
+ * waiter decrements it, under the bucket lock, when it leaves the queue.)
+ *
+ * A wakeup is lost only if the waker misses the waiter *and* the waiter's
+ * read W3 misses the waker's store K1.  The waker can miss it in two ways.
+ *
+ * 1. It reads waiters == 0 at K0 and returns without the lock.  Each side
+ *    writes one location and then, after a full barrier, reads the
+ *    location the other writes: the waiter writes waiters (W0) and reads
+ *    *uaddr (W3, after MW); the waker writes *uaddr (K1) and reads waiters
+ *    (K0, after MK).  With MW and MK both full barriers, the two reads
+ *    cannot both miss the other side's write (the store-buffering
+ *    pattern): if K0 does not see W0, then W3 sees K1 (or a later store)
+ *    and the waiter returns -EAGAIN instead of sleeping.  The count can
+ *    reach zero only when every waiter counted in it has left the queue,
+ *    so a zero count never hides a waiter that has passed W0; and a waiter
+ *    that has not reached W0 yet will read `new' at W3 for the same
+ *    reason.  This is the kernel futex's scheme (its waiters count and
+ *    smp_mb()).
+ *
+ * 2. It takes the lock (K2) and its scan does not find the waiter.  Both
+ *    sides take the same bucket lock, so one critical section comes first:
  *
  *  - the waiter's: its unlock W2 is a RELEASE and the waker's lock K2 an
  *    ACQUIRE that follows it, so the waker's scan sees the waiter queued;
@@ -26,10 +47,17 @@
  *    RELEASE; the waiter's lock W1 is an ACQUIRE that follows K3, and W3 is
  *    program-ordered after W1, so W3 reads `new' (or a later value).
  *
- * The lock operations are the barriers; there is no other.  It follows
- * that a waker must take the bucket lock even when it expects to find
- * nobody: a lockless "is the bucket empty?" test would need a full barrier
- * between K1 and that test, paired with one between W2 and W3.
+ * A requeue moves waiters between buckets with both locks held, adding
+ * them to the target's count before taking them off the source's, so no
+ * count ever drops to zero while a waiter it covered is still queued.  A
+ * requeue takes the locks without looking at the counts, as the scan of
+ * case 2.
+ *
+ * Before all this, af_wait() reads the word once without queueing (W3'):
+ * if it already differs from v, the wait returns -EAGAIN at once.  That
+ * is a correct outcome whenever it happens (the caller's v is stale at a
+ * moment inside the call) and no wake can be lost by a thread that does
+ * not sleep.
  *
  * No spurious wakeups, and every counted waiter returns 0
  * -------------------------------------------------------
@@ -55,26 +83,10 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
-#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "altfutex.h"
 #include "compat.h"
-
-static struct kmem_cache *af_waiter_cache;
-
-int af_wait_init(void)
-{
-	af_waiter_cache = kmem_cache_create("altfutex_waiter",
-					    sizeof(struct af_waiter), 0,
-					    SLAB_ACCOUNT, NULL);
-	return af_waiter_cache ? 0 : -ENOMEM;
-}
-
-void af_wait_exit(void)
-{
-	kmem_cache_destroy(af_waiter_cache);
-}
 
 /*
  * Lock the bucket that protects @w.  A requeue may move @w to another
@@ -96,11 +108,13 @@ struct af_bucket *af_lock_waiter(struct af_waiter *w)
 	}
 }
 
-/* Append @w to the queue of its key's bucket: W1 and W2 above. */
+/* Append @w to the queue of its key's bucket: W0 to W2 above. */
 void af_enqueue(struct af_waiter *w)
 {
 	struct af_bucket *b = af_hash_bucket(&w->key);
 
+	atomic_inc(&b->waiters);			/* (W0) */
+	smp_mb__after_atomic();				/* (MW) pairs with (MK) */
 	spin_lock(&b->lock);				/* (W1) ACQUIRE */
 	WRITE_ONCE(w->bucket, b);
 	WRITE_ONCE(w->state, AF_QUEUED);
@@ -135,6 +149,7 @@ bool af_dequeue(struct af_waiter *w)
 
 	if (queued) {
 		list_del_init(&w->node);
+		atomic_dec(&b->waiters);
 		WRITE_ONCE(w->state, AF_IDLE);
 	}
 	spin_unlock(&b->lock);
@@ -157,6 +172,7 @@ void af_wake_list_init(struct af_wake_list *wl)
 void af_claim(struct af_waiter *w, struct af_wake_list *wl)
 {
 	list_del_init(&w->node);
+	atomic_dec(&w->bucket->waiters);
 	if (!w->task) {
 		/* pairs with af_fd_woken() */
 		smp_store_release(&w->state, AF_WOKEN);
@@ -241,28 +257,45 @@ static int af_sleep(struct af_waiter *w, struct hrtimer_sleeper *to)
  * @timeout: relative (CLOCK_MONOTONIC) or, with ALTFUTEX_ABSTIME, absolute
  *	     time on CLOCK_MONOTONIC or CLOCK_REALTIME; NULL for none
  *
+ * The waiter lives on this thread's stack, as the kernel futex's does: it
+ * is queued only while this function runs, and a waker stops touching it
+ * once it has stored WOKEN (D), before which we cannot return.  So a
+ * sleeping thread costs no slab memory and the wait path allocates
+ * nothing.
+ *
  * Return: 0 when woken, -EAGAIN if *@uaddr != @val, -ETIMEDOUT,
- * -ERESTARTNOHAND on a signal, -EFAULT, -ENOMEM.
+ * -ERESTARTNOHAND on a signal, -EFAULT.
  */
 int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 	    const struct timespec64 *timeout)
 {
 	struct hrtimer_sleeper sleeper, *to = NULL;
-	ktime_t start = ktime_get();
-	struct af_waiter *w;
+	struct af_waiter waiter, *w = &waiter;
+	ktime_t start = 0;
 	u32 uval;
 	int ret;
 
-	w = kmem_cache_alloc(af_waiter_cache, GFP_KERNEL_ACCOUNT);
-	if (!w)
-		return -ENOMEM;
+	/*
+	 * A relative timeout counts from the call.  Read the clock only
+	 * then: it may be slow (an HPET read is a trip to the device), and
+	 * libaltfutex always passes absolute deadlines.
+	 */
+	if (timeout && !(flags & ALTFUTEX_ABSTIME))
+		start = ktime_get();
+
+	/* (W3'): a stale value needs no key, no queue, no lock */
+	if (get_user(uval, uaddr))
+		return -EFAULT;
+	if (uval != val)
+		return -EAGAIN;
+
 	ret = af_key_lookup(uaddr, flags, &w->key);
 	if (ret)
-		goto out_free;
+		return ret;
 	w->task = current;
 	w->notify = NULL;
 
-	af_enqueue(w);					/* (W1), (W2) */
+	af_enqueue(w);					/* (W0) to (W2) */
 
 	/* (W3): no lock held, so the read may fault the page in. */
 	if (get_user(uval, uaddr)) {
@@ -284,9 +317,7 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 		hrtimer_cancel(&to->timer);
 		destroy_hrtimer_on_stack(&to->timer);
 	}
-	af_key_put(&w->key);
-out_free:
-	kmem_cache_free(af_waiter_cache, w);
+	af_key_drop(&w->key);
 	return ret;
 }
 
@@ -313,8 +344,13 @@ int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake)
 	if (nr_wake <= 0)
 		goto out;
 
-	af_wake_list_init(&wl);
 	b = af_hash_bucket(&key);
+	/* the caller's store to the word (K1) came before this call */
+	smp_mb();					/* (MK) pairs with (MW) */
+	if (!atomic_read(&b->waiters))			/* (K0) */
+		goto out;
+
+	af_wake_list_init(&wl);
 	spin_lock(&b->lock);				/* (K2) ACQUIRE */
 	list_for_each_entry_safe(w, tmp, &b->queue, node) {
 		if (!af_key_match(&w->key, &key))
@@ -326,6 +362,6 @@ int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake)
 	spin_unlock(&b->lock);				/* (K3) RELEASE */
 	af_wake_list_run(&wl);
 out:
-	af_key_put(&key);
+	af_key_drop(&key);
 	return woken;
 }

@@ -39,6 +39,6 @@ ret=0
 # the kernel-type preference does not apply there.
 # shellcheck disable=SC2046,SC2086
 "$cp" $cpflags --ignore PREFER_KERNEL_TYPES \
-	-f userlib/*.[ch] tests/*.[ch] $(ls examples/*.c 2>/dev/null) ||
+	-f userlib/*.[ch] tests/*.[ch] bench/*.c $(ls examples/*.c 2>/dev/null) ||
 	ret=1
 exit $ret

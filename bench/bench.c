@@ -1,0 +1,929 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * altfutex benchmark: the same workloads on altfutex (through libaltfutex,
+ * as users call it) and on the kernel's futex (syscall(SYS_futex)), run
+ * interleaved in one process, each repeated, medians and spreads reported.
+ *
+ *   bench [-r REPS] [-d SECONDS] [-n] [-w NAME] [-o FILE]
+ *
+ * -n: no scaling curves, only the table.  -w NAME: only that workload
+ * (for profiling).
+ *
+ * Human-readable progress goes to stdout; machine-readable lines go to FILE
+ * (default: stdout as well):
+ *   SAMPLE workload backend rep value
+ *   ROW workload native altfutex ratio unit native_spread% alt_spread%
+ *   CURVE threads|keys x native altfutex        (hash ops/s, medians)
+ *   MEM name bytes
+ * A cost is in ns per operation (lower is better) except for the hash
+ * workloads, which are in operations per second; every ratio is altfutex
+ * cost / native cost, so below 1 altfutex is faster.
+ *
+ * Written for this project; the workloads follow the descriptions of
+ * perf bench futex's, not its code.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <altfutex.h>
+#include <linux/altfutex.h>
+
+/* ---- the two backends ---------------------------------------------------- */
+
+enum backend { NATIVE, ALTF, NBACKENDS };
+static const char *const bname[NBACKENDS] = { "native", "altfutex" };
+
+static long nfutex(uint32_t *uaddr, int op, uint32_t val, void *timeout,
+		   uint32_t *uaddr2, uint32_t val3)
+{
+	long r = syscall(SYS_futex, uaddr, op, val, timeout, uaddr2, val3);
+
+	return r < 0 ? -errno : r;
+}
+
+/* @shared: the word is in MAP_SHARED memory used by several processes */
+static int b_wait(enum backend b, uint32_t *w, uint32_t val, int shared)
+{
+	if (b == NATIVE)
+		return nfutex(w, shared ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE,
+			      val, NULL, NULL, 0);
+	return altfutex_wait(w, val, NULL, shared ? 0 : ALTFUTEX_PRIVATE);
+}
+
+static int b_wake(enum backend b, uint32_t *w, int nr, int shared)
+{
+	if (b == NATIVE)
+		return nfutex(w, shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE,
+			      nr, NULL, NULL, 0);
+	return altfutex_wake(w, nr, shared ? 0 : ALTFUTEX_PRIVATE);
+}
+
+static int b_cmp_requeue(enum backend b, uint32_t *w1, uint32_t *w2,
+			 int nr_wake, int nr_requeue, uint32_t val)
+{
+	if (b == NATIVE)
+		return nfutex(w1, FUTEX_CMP_REQUEUE_PRIVATE, nr_wake,
+			      (void *)(uintptr_t)nr_requeue, w2, val);
+	return altfutex_cmp_requeue(w1, w2, nr_wake, nr_requeue, val,
+				    ALTFUTEX_PRIVATE);
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static double duration = 0.4;	/* seconds per measurement */
+static FILE *out;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+static pid_t gettid_(void)
+{
+	return syscall(SYS_gettid);
+}
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define INC(p) __atomic_add_fetch((p), 1, __ATOMIC_ACQ_REL)
+
+/* Is thread @tid asleep (state S)?  Used, untimed, to let waiters block. */
+static int tid_sleeping(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/*
+ * Each measurement is cut into many short pieces (a block of calls, one
+ * round, a slice of time), each giving a cost, and reports the tenth
+ * percentile of those costs.  The host is shared and loaded: a piece
+ * during which it descheduled a vCPU only ever costs more, so the low
+ * end of the distribution is what the code costs, and a percentile
+ * rather than the minimum keeps one lucky piece from deciding.
+ */
+#define MAX_PIECES 65536
+
+struct pieces {
+	int n;
+	double v[MAX_PIECES];
+};
+
+static struct pieces *pieces_new(void)
+{
+	struct pieces *p = malloc(sizeof(*p));
+
+	if (!p)
+		die("malloc", ENOMEM);
+	p->n = 0;
+	return p;
+}
+
+static void pieces_add(struct pieces *p, double x)
+{
+	if (p->n < MAX_PIECES)
+		p->v[p->n++] = x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* the tenth percentile of the costs in @p, which is freed */
+static double pieces_cost(struct pieces *p)
+{
+	double m;
+
+	if (!p->n)
+		die("no measurement", EIO);
+	qsort(p->v, p->n, sizeof(*p->v), cmp_double);
+	m = p->v[p->n / 10];
+	free(p);
+	return m;
+}
+
+/* ---- hash: many threads, many words, wait on a value mismatch ---------- */
+
+struct hash_run {
+	enum backend b;
+	uint32_t *words;
+	long nkeys;
+	int nthreads;
+	int stop;
+	pthread_barrier_t start;
+};
+
+/* one cache line each (aligned_alloc(64)): ops is written all the time */
+struct hash_thread {
+	unsigned long ops;	/* the main thread reads it meanwhile */
+	struct hash_run *run;
+	pthread_t th;
+	int id;
+	char pad[64 - 2 * sizeof(void *) - sizeof(pthread_t) - sizeof(int)];
+};
+
+static void *hash_worker(void *arg)
+{
+	struct hash_thread *t = arg;
+	struct hash_run *r = t->run;
+	long i = (long)t->id * r->nkeys / r->nthreads;
+	unsigned long ops = 0;
+	int ret;
+
+	pthread_barrier_wait(&r->start);
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		/* the word holds 0: waiting for 1 fails at once */
+		ret = b_wait(r->b, &r->words[i], 1, 0);
+		if (ret != -EAGAIN)
+			die("hash: wait did not fail with EAGAIN", -ret);
+		if (++i == r->nkeys)
+			i = 0;
+		__atomic_store_n(&t->ops, ++ops, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* ops/s of @nthreads threads waiting on a mismatch over @nkeys words */
+static double run_hash(enum backend b, int nthreads, long nkeys)
+{
+	struct hash_thread *t = aligned_alloc(64, nthreads * sizeof(*t));
+	struct hash_run r = { .b = b, .nkeys = nkeys, .nthreads = nthreads };
+	struct pieces *p = pieces_new();
+	unsigned long ops, last = 0;
+	double t0, t1, begin;
+	int i;
+
+	r.words = calloc(nkeys, sizeof(uint32_t));
+	if (!t || !r.words)
+		die("calloc", ENOMEM);
+	pthread_barrier_init(&r.start, NULL, nthreads + 1);
+	if (t)
+		memset(t, 0, nthreads * sizeof(*t));
+	for (i = 0; i < nthreads; i++) {
+		t[i].run = &r;
+		t[i].id = i;
+		if (pthread_create(&t[i].th, NULL, hash_worker, &t[i]))
+			die("pthread_create", errno);
+	}
+	pthread_barrier_wait(&r.start);
+	/* slices of 10 ms */
+	begin = now();
+	t0 = begin;
+	do {
+		usleep(10000);
+		t1 = now();
+		for (ops = 0, i = 0; i < nthreads; i++)
+			ops += __atomic_load_n(&t[i].ops, __ATOMIC_RELAXED);
+		if (ops > last)		/* the cost: seconds per op */
+			pieces_add(p, (t1 - t0) / (ops - last));
+		last = ops;
+		t0 = t1;
+	} while (t1 - begin < duration);
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < nthreads; i++)
+		pthread_join(t[i].th, NULL);
+	pthread_barrier_destroy(&r.start);
+	free(r.words);
+	free(t);
+	return 1 / pieces_cost(p);
+}
+
+/* ---- rounds of N blocked waiters: wake, wake-parallel, requeue --------- */
+
+#define NWAITERS 16
+#define NWAKERS 4
+
+struct pool {
+	enum backend b;
+	uint32_t word1, word2;
+	uint32_t gen;
+	int ready;
+	int quit;
+	pid_t tid[NWAITERS];
+	pthread_t th[NWAITERS];
+	pthread_barrier_t start, end;
+};
+
+struct pool_arg {
+	struct pool *p;
+	int idx;
+};
+
+static void *pool_waiter(void *arg)
+{
+	struct pool_arg *a = arg;
+	struct pool *p = a->p;
+	uint32_t g;
+	int ret;
+
+	p->tid[a->idx] = gettid_();
+	for (;;) {
+		pthread_barrier_wait(&p->start);
+		if (LOAD(&p->quit))
+			break;
+		g = LOAD(&p->gen);
+		INC(&p->ready);
+		do {
+			ret = b_wait(p->b, &p->word1, g, 0);
+		} while (ret && LOAD(&p->word1) == g);
+		pthread_barrier_wait(&p->end);
+	}
+	return NULL;
+}
+
+static struct pool_arg pool_args[NWAITERS];
+
+static void pool_start(struct pool *p, enum backend b)
+{
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->b = b;
+	pthread_barrier_init(&p->start, NULL, NWAITERS + 1);
+	pthread_barrier_init(&p->end, NULL, NWAITERS + 1);
+	for (i = 0; i < NWAITERS; i++) {
+		pool_args[i].p = p;
+		pool_args[i].idx = i;
+		if (pthread_create(&p->th[i], NULL, pool_waiter,
+				   &pool_args[i]))
+			die("pthread_create", errno);
+	}
+}
+
+/* Start a round: every waiter blocks on word1 (untimed). */
+static void pool_round(struct pool *p)
+{
+	int i, asleep;
+
+	STORE(&p->gen, p->gen + 1);
+	STORE(&p->word1, p->gen);
+	STORE(&p->ready, 0);
+	pthread_barrier_wait(&p->start);
+	while (LOAD(&p->ready) < NWAITERS)
+		sched_yield();
+	do {
+		usleep(1000);
+		for (asleep = 0, i = 0; i < NWAITERS; i++)
+			asleep += tid_sleeping(p->tid[i]);
+	} while (asleep < NWAITERS);
+}
+
+static void pool_round_end(struct pool *p)
+{
+	pthread_barrier_wait(&p->end);
+}
+
+static void pool_stop(struct pool *p)
+{
+	int i;
+
+	STORE(&p->quit, 1);
+	pthread_barrier_wait(&p->start);
+	for (i = 0; i < NWAITERS; i++)
+		pthread_join(p->th[i], NULL);
+	pthread_barrier_destroy(&p->start);
+	pthread_barrier_destroy(&p->end);
+}
+
+/* Wake everybody left on @w (untimed clean-up); @left of them. */
+static void wake_left(struct pool *p, uint32_t *w, int left)
+{
+	int r;
+
+	while (left > 0) {
+		r = b_wake(p->b, w, INT_MAX, 0);
+		if (r < 0)
+			die("wake", -r);
+		left -= r;
+	}
+}
+
+/* ns per woken waiter, waking them one call each (@all: one call for all) */
+static double run_wake(enum backend b, int all)
+{
+	static struct pool p;
+	struct pieces *pc = pieces_new();
+	double t0, begin = now();
+	int woken, r;
+
+	pool_start(&p, b);
+	do {
+		pool_round(&p);
+		t0 = now();
+		for (woken = 0; woken < NWAITERS; woken += r) {
+			r = b_wake(b, &p.word1, all ? INT_MAX : 1, 0);
+			if (r < 0)
+				die("wake", -r);
+		}
+		pieces_add(pc, (now() - t0) * 1e9 / (all ? 1 : NWAITERS));
+		pool_round_end(&p);
+	} while (now() - begin < duration || pc->n < 5);
+	pool_stop(&p);
+	return pieces_cost(pc);
+}
+
+struct waker {
+	struct pool *p;
+	pthread_barrier_t *go;
+	double spent;
+	pthread_t th;
+};
+
+static void *waker_main(void *arg)
+{
+	struct waker *k = arg;
+	int mine = 0, r;
+	double t0;
+
+	pthread_barrier_wait(k->go);
+	t0 = now();
+	while (mine < NWAITERS / NWAKERS) {
+		r = b_wake(k->p->b, &k->p->word1, 1, 0);
+		if (r < 0)
+			die("wake", -r);
+		mine += r;
+	}
+	k->spent = now() - t0;
+	return NULL;
+}
+
+/* ns per woken waiter, per waker, NWAKERS wakers on one key */
+static double run_wake_parallel(enum backend b)
+{
+	static struct pool p;
+	struct waker k[NWAKERS];
+	struct pieces *pc = pieces_new();
+	pthread_barrier_t go;
+	double spent, begin = now();
+	int i;
+
+	pool_start(&p, b);
+	do {
+		pool_round(&p);
+		pthread_barrier_init(&go, NULL, NWAKERS);
+		for (i = 0; i < NWAKERS; i++) {
+			k[i].p = &p;
+			k[i].go = &go;
+			if (pthread_create(&k[i].th, NULL, waker_main, &k[i]))
+				die("pthread_create", errno);
+		}
+		for (spent = 0, i = 0; i < NWAKERS; i++) {
+			pthread_join(k[i].th, NULL);
+			spent += k[i].spent;
+		}
+		pthread_barrier_destroy(&go);
+		/* each waker woke NWAITERS / NWAKERS: per wake, per waker */
+		pieces_add(pc, spent * 1e9 / NWAITERS);
+		pool_round_end(&p);
+	} while (now() - begin < duration || pc->n < 5);
+	pool_stop(&p);
+	return pieces_cost(pc);
+}
+
+/* ns per requeued waiter, moving them one per call (cmp_requeue 0, 1) */
+static double run_requeue(enum backend b)
+{
+	static struct pool p;
+	struct pieces *pc = pieces_new();
+	double t0, begin = now();
+	int moved, r;
+
+	pool_start(&p, b);
+	do {
+		pool_round(&p);
+		t0 = now();
+		for (moved = 0; moved < NWAITERS; moved += r) {
+			r = b_cmp_requeue(b, &p.word1, &p.word2, 0, 1, p.gen);
+			if (r < 0)
+				die("cmp_requeue", -r);
+		}
+		pieces_add(pc, (now() - t0) * 1e9 / moved);
+		wake_left(&p, &p.word2, NWAITERS);
+		pool_round_end(&p);
+	} while (now() - begin < duration || pc->n < 5);
+	pool_stop(&p);
+	return pieces_cost(pc);
+}
+
+/* ---- ping-pong: two threads, or two processes on a shared memfd -------- */
+
+struct pingpong {
+	uint32_t a, b;	/* a: ping number sent, b: pong number sent */
+	uint32_t stop;
+};
+
+static void pp_wait_for(enum backend be, uint32_t *w, uint32_t want,
+			int shared)
+{
+	uint32_t v;
+
+	while ((v = LOAD(w)) != want)
+		b_wait(be, w, v, shared);
+}
+
+static void pp_ponger(enum backend be, struct pingpong *pp, int shared)
+{
+	uint32_t i;
+
+	for (i = 1;; i++) {
+		pp_wait_for(be, &pp->a, i, shared);
+		if (LOAD(&pp->stop))
+			break;
+		STORE(&pp->b, i);
+		b_wake(be, &pp->b, 1, shared);
+	}
+}
+
+struct pp_thread {
+	enum backend be;
+	struct pingpong *pp;
+};
+
+static void *pp_thread_main(void *arg)
+{
+	struct pp_thread *t = arg;
+
+	pp_ponger(t->be, t->pp, 0);
+	return NULL;
+}
+
+/* ns per round trip */
+static double pp_pinger(enum backend be, struct pingpong *pp, int shared)
+{
+	struct pieces *pc = pieces_new();
+	double begin = now(), t0 = begin, t1;
+	uint32_t i;
+
+	for (i = 1;; i++) {
+		if (!(i & 31)) {
+			t1 = now();
+			pieces_add(pc, (t1 - t0) * 1e9 / 32);
+			t0 = t1;
+			if (t1 - begin >= duration) {
+				STORE(&pp->stop, 1);
+				STORE(&pp->a, i);
+				b_wake(be, &pp->a, 1, shared);
+				return pieces_cost(pc);
+			}
+		}
+		STORE(&pp->a, i);
+		b_wake(be, &pp->a, 1, shared);
+		pp_wait_for(be, &pp->b, i, shared);
+	}
+}
+
+static double run_pingpong_threads(enum backend be)
+{
+	struct pingpong pp = { 0 };
+	struct pp_thread t = { be, &pp };
+	pthread_t th;
+	double ns;
+
+	if (pthread_create(&th, NULL, pp_thread_main, &t))
+		die("pthread_create", errno);
+	ns = pp_pinger(be, &pp, 0);
+	pthread_join(th, NULL);
+	return ns;
+}
+
+static void *shared_page(void)
+{
+	int fd = memfd_create("bench", MFD_CLOEXEC);
+	void *p;
+
+	if (fd < 0 || ftruncate(fd, 4096))
+		die("memfd", errno);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap", errno);
+	close(fd);
+	return p;
+}
+
+static double run_pingpong_procs(enum backend be)
+{
+	struct pingpong *pp = shared_page();
+	double ns;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno);
+	if (!pid) {
+		pp_ponger(be, pp, 1);
+		_exit(0);
+	}
+	ns = pp_pinger(be, pp, 1);
+	waitpid(pid, NULL, 0);
+	munmap(pp, 4096);
+	return ns;
+}
+
+/* ---- single-thread loops: wake with no waiter, the floor ---------------- */
+
+/*
+ * Single-thread loops are measured in pairs: blocks of 64 calls on one
+ * implementation, then 64 on the other, alternating for the whole
+ * measurement, so that both see the same moments of the (shared, noisy)
+ * host; each reports its median block.  @res gets the ns per call of each.
+ */
+static void paired_loop(int (*call)(enum backend b, void *arg), void *arg,
+			double res[NBACKENDS])
+{
+	struct pieces *pc[NBACKENDS] = { pieces_new(), pieces_new() };
+	double t0, t, begin = now();
+	long n = 0;
+	int i, k, r;
+
+	do {
+		for (k = 0; k < NBACKENDS; k++) {
+			enum backend b = (k + n) & 1 ? ALTF : NATIVE;
+
+			t0 = now();
+			for (i = 0; i < 64; i++) {
+				r = call(b, arg);
+				if (r)
+					die(bname[b], r < 0 ? -r : EIO);
+			}
+			t = now();
+			pieces_add(pc[b], (t - t0) * 1e9 / 64);
+		}
+		n++;
+	} while (t - begin < 2 * duration);
+	for (k = 0; k < NBACKENDS; k++)
+		res[k] = pieces_cost(pc[k]);
+}
+
+static int call_wake_nowaiter(enum backend b, void *arg)
+{
+	return b_wake(b, arg, 1, 0);
+}
+
+static int call_wake_nowaiter_shared(enum backend b, void *arg)
+{
+	return b_wake(b, arg, 1, 1);
+}
+
+static void run_wake_nowaiter(int shared, double res[NBACKENDS])
+{
+	uint32_t *w = shared ? shared_page() : calloc(1, sizeof(*w));
+
+	paired_loop(shared ? call_wake_nowaiter_shared : call_wake_nowaiter,
+		    w, res);
+	if (shared)
+		munmap(w, 4096);
+	else
+		free(w);
+}
+
+/*
+ * The floor: the cheapest call that enters each implementation.  For
+ * altfutex an ioctl number the device does not define (-ENOTTY from its
+ * ioctl handler, after the VFS's ioctl path); for the kernel futex a
+ * futex() call with an operation it does not define (do_futex() fails it
+ * with "no such system call", after the syscall entry).
+ */
+#define ALTFUTEX_IOC_NOTHING _IO(ALTFUTEX_IOC_MAGIC, 0x7f)
+#define FUTEX_NO_SUCH_OP 0x7f
+
+static int call_floor(enum backend b, void *arg)
+{
+	static uint32_t w;
+
+	if (b == ALTF) {
+		if (ioctl(*(int *)arg, ALTFUTEX_IOC_NOTHING, 0) != -1 ||
+		    errno != ENOTTY)
+			return -EIO;
+	} else if (nfutex(&w, FUTEX_NO_SUCH_OP, 0, NULL, NULL, 0) >= 0) {
+		return -EIO;
+	}
+	return 0;
+}
+
+static void run_floor(double res[NBACKENDS])
+{
+	int fd = altfutex_open();
+
+	if (fd < 0)
+		die("altfutex_open", -fd);
+	paired_loop(call_floor, &fd, res);
+}
+
+/* ---- driver ------------------------------------------------------------ */
+
+#define HASH_THREADS 4
+#define HASH_KEYS_PER_THREAD 1024
+
+static double w_hash(enum backend b)
+{
+	return run_hash(b, HASH_THREADS, HASH_THREADS * HASH_KEYS_PER_THREAD);
+}
+
+static double w_wake1(enum backend b) { return run_wake(b, 0); }
+static double w_wakeall(enum backend b) { return run_wake(b, 1); }
+static double w_wakepar(enum backend b) { return run_wake_parallel(b); }
+static double w_requeue(enum backend b) { return run_requeue(b); }
+static double w_ppt(enum backend b) { return run_pingpong_threads(b); }
+static double w_ppp(enum backend b) { return run_pingpong_procs(b); }
+static void p_nowait(double res[NBACKENDS]) { run_wake_nowaiter(0, res); }
+static void p_nowaits(double res[NBACKENDS]) { run_wake_nowaiter(1, res); }
+static void p_floor(double res[NBACKENDS]) { run_floor(res); }
+
+struct workload {
+	const char *name;
+	const char *unit;
+	int higher_better;	/* value is a rate, not a cost */
+	double (*run)(enum backend b);
+	const char *what;
+	void (*pair)(double res[NBACKENDS]);	/* both at once, interleaved */
+};
+
+static const struct workload workloads[] = {
+	{ "hash", "ops/s", 1, w_hash,
+	  "4 threads x 1024 private words, wait on a mismatch", NULL },
+	{ "wake-one", "ns/wake", 0, w_wake1,
+	  "16 waiters on one word, woken by 16 wake(1) calls", NULL },
+	{ "wake-all", "ns/wake-all", 0, w_wakeall,
+	  "16 waiters on one word, woken by one wake(all) call", NULL },
+	{ "wake-parallel", "ns/wake", 0, w_wakepar,
+	  "16 waiters, 4 wakers calling wake(1) on the same word", NULL },
+	{ "requeue", "ns/requeue", 0, w_requeue,
+	  "16 waiters moved one by one with cmp_requeue(0, 1)", NULL },
+	{ "pingpong-threads", "ns/roundtrip", 0, w_ppt,
+	  "two threads, private words, wait + wake each way", NULL },
+	{ "pingpong-procs", "ns/roundtrip", 0, w_ppp,
+	  "two processes, shared memfd words, wait + wake each way", NULL },
+	{ "wake-nowaiter", "ns/call", 0, NULL,
+	  "wake(1) on a private word nobody waits on", p_nowait },
+	{ "wake-nowaiter-shared", "ns/call", 0, NULL,
+	  "wake(1) on a shared memfd word nobody waits on", p_nowaits },
+	{ "floor", "ns/call", 0, NULL,
+	  "no-op: undefined ioctl (-ENOTTY) vs undefined futex op",
+	  p_floor },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NWORKLOADS ARRAY_SIZE(workloads)
+
+static double median(const double *v, int n)
+{
+	double s[64];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* (max - min) / median, in percent */
+static double spread(const double *v, int n)
+{
+	double lo = v[0], hi = v[0];
+	int i;
+
+	for (i = 1; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	return 100 * (hi - lo) / median(v, n);
+}
+
+static void slab_line(const char *cache)
+{
+	char line[512], name[128];
+	long active, num, objsize;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %ld %ld %ld", name, &active, &num,
+			   &objsize) == 4 && !strcmp(name, cache)) {
+			fprintf(out, "MEM %s %ld\n", cache, objsize);
+			printf("slab %s: %ld bytes per object\n", cache,
+			       objsize);
+		}
+	}
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	static double v[NWORKLOADS][NBACKENDS][64], r[NWORKLOADS][64];
+	static const long keys[] = { 1, 10, 100, 1000, 10000, 100000,
+				     1000000 };
+	static const int threads[] = { 1, 2, 4, 8, 16 };
+	int reps = 7, curves = 1, curve_reps = 3, opt, rep, i, j, k;
+	const char *outname = NULL, *only = NULL;
+	double c[NBACKENDS][16], t0 = now();
+
+	while ((opt = getopt(argc, argv, "r:d:nw:o:")) != -1) {
+		switch (opt) {
+		case 'w':
+			only = optarg;
+			break;
+		case 'n':
+			curves = 0;
+			break;
+		case 'r':
+			reps = atoi(optarg);
+			break;
+		case 'd':
+			duration = atof(optarg);
+			break;
+		case 'o':
+			outname = optarg;
+			break;
+		default:
+			fprintf(stderr,
+				"usage: bench [-r REPS] [-d SECONDS] [-n] [-w NAME] [-o FILE]\n");
+			return 2;
+		}
+	}
+	if (reps < 1 || reps > 64 || duration <= 0)
+		return 2;
+	curve_reps = reps < 3 ? reps : 3;
+	out = outname ? fopen(outname, "w") : stdout;
+	if (!out)
+		die(outname, errno);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setvbuf(out, NULL, _IOLBF, 0);
+	if (altfutex_open() < 0)
+		die("/dev/altfutex", -altfutex_open());
+	printf("bench: %d reps x %.2f s per measurement, %ld CPUs\n", reps,
+	       duration, sysconf(_SC_NPROCESSORS_ONLN));
+
+	/*
+	 * Interleaved: each repetition runs every workload on both, the
+	 * order of the two alternating from one repetition to the next.
+	 */
+	for (rep = 0; rep < reps; rep++) {
+		for (i = 0; i < (int)NWORKLOADS; i++) {
+			double res[NBACKENDS];
+
+			if (only && strcmp(only, workloads[i].name))
+				continue;
+			if (workloads[i].pair)
+				workloads[i].pair(res);
+			for (k = 0; k < NBACKENDS; k++) {
+				enum backend b = (k + rep + i) & 1 ? ALTF : NATIVE;
+
+				if (!workloads[i].pair)
+					res[b] = workloads[i].run(b);
+				v[i][b][rep] = res[b];
+				fprintf(out, "SAMPLE %s %s %d %.6g\n",
+					workloads[i].name, bname[b], rep,
+					v[i][b][rep]);
+			}
+			/*
+			 * The two ran back to back: their ratio is the least
+			 * disturbed by the host's load.
+			 */
+			r[i][rep] = workloads[i].higher_better ?
+				    v[i][NATIVE][rep] / v[i][ALTF][rep] :
+				    v[i][ALTF][rep] / v[i][NATIVE][rep];
+		}
+		printf("bench: repetition %d done, %.0f s\n", rep + 1,
+		       now() - t0);
+	}
+
+	printf("\n%-22s %14s %14s %7s  %-13s %s\n", "workload", "native",
+	       "altfutex", "ratio", "unit", "spread n/a");
+	for (i = 0; i < (int)NWORKLOADS; i++) {
+		const struct workload *w = &workloads[i];
+
+		if (only && strcmp(only, w->name))
+			continue;
+		double mn = median(v[i][NATIVE], reps);
+		double ma = median(v[i][ALTF], reps);
+		double ratio = median(r[i], reps);
+		double sn = spread(v[i][NATIVE], reps);
+		double sa = spread(v[i][ALTF], reps);
+
+		printf("%-22s %14.6g %14.6g %7.3f  %-13s %.0f%%/%.0f%%\n",
+		       w->name, mn, ma, ratio, w->unit, sn, sa);
+		fprintf(out, "ROW %s %.6g %.6g %.4f %s %.1f %.1f\n", w->name,
+			mn, ma, ratio, w->unit, sn, sa);
+	}
+
+	/* Scaling curves of the hash workload (ops/s). */
+	if (!curves)
+		goto end;
+	printf("\nhash scaling over threads (1024 words per thread), ops/s\n");
+	for (j = 0; j < (int)(sizeof(threads) / sizeof(*threads)); j++) {
+		for (rep = 0; rep < curve_reps; rep++)
+			for (k = 0; k < NBACKENDS; k++) {
+				enum backend b = (k + rep) & 1 ? ALTF : NATIVE;
+
+				c[b][rep] = run_hash(b, threads[j],
+						     1024L * threads[j]);
+			}
+		fprintf(out, "CURVE threads %d %.6g %.6g\n", threads[j],
+			median(c[NATIVE], curve_reps),
+			median(c[ALTF], curve_reps));
+		printf("  %2d threads: native %.4g altfutex %.4g\n", threads[j],
+		       median(c[NATIVE], curve_reps),
+		       median(c[ALTF], curve_reps));
+	}
+	printf("hash scaling over distinct words (%d threads), ops/s\n",
+	       HASH_THREADS);
+	for (j = 0; j < (int)(sizeof(keys) / sizeof(*keys)); j++) {
+		for (rep = 0; rep < curve_reps; rep++)
+			for (k = 0; k < NBACKENDS; k++) {
+				enum backend b = (k + rep) & 1 ? ALTF : NATIVE;
+
+				c[b][rep] = run_hash(b, HASH_THREADS, keys[j]);
+			}
+		fprintf(out, "CURVE keys %ld %.6g %.6g\n", keys[j],
+			median(c[NATIVE], curve_reps),
+			median(c[ALTF], curve_reps));
+		printf("  %7ld words: native %.4g altfutex %.4g\n", keys[j],
+		       median(c[NATIVE], curve_reps),
+		       median(c[ALTF], curve_reps));
+	}
+
+end:
+	slab_line("altfutex_waiter");
+	slab_line("altfutex_fd");
+	printf("bench: done in %.0f s\n", now() - t0);
+	fprintf(out, "END\n");
+	return 0;
+}
