@@ -19,40 +19,6 @@ module_param(hash_size, uint, 0444);
 MODULE_PARM_DESC(hash_size,
 		 "number of hash buckets, a power of two (default: 256 per CPU)");
 
-/*
- * Copy an argument struct in, eight bytes at a time, inside one user
- * access window.  For the 8 to 32 bytes an ioctl takes this is cheaper
- * than copy_from_user(): no out-of-line call and no hardened-usercopy
- * check of the destination on every call, which the kernel futex, whose
- * arguments come in registers, does not pay either.  Every argument struct
- * is a multiple of eight bytes (the ABI has no implicit padding); an
- * argument pointer that is not 8-byte aligned takes copy_from_user().
- */
-static int af_get_args(void *dst, const void __user *src, size_t size)
-{
-	const u64 __user *s = src;
-	u64 *d = dst;
-	size_t i;
-
-	if (!IS_ALIGNED((unsigned long)src, sizeof(u64)))
-		return copy_from_user(dst, src, size) ? -EFAULT : 0;
-	if (!user_access_begin(src, size))
-		return -EFAULT;
-	for (i = 0; i < size / sizeof(u64); i++)
-		unsafe_get_user(d[i], &s[i], efault);
-	user_access_end();
-	return 0;
-efault:
-	user_access_end();
-	return -EFAULT;
-}
-
-static_assert(sizeof(struct altfutex_wait_args) % sizeof(u64) == 0);
-static_assert(sizeof(struct altfutex_wake_args) % sizeof(u64) == 0);
-static_assert(sizeof(struct altfutex_requeue_args) % sizeof(u64) == 0);
-static_assert(sizeof(struct altfutex_fd_args) % sizeof(u64) == 0);
-static_assert(sizeof(struct altfutex_rearm_args) % sizeof(u64) == 0);
-
 static bool af_misaligned(u64 uaddr)
 {
 	return uaddr & (sizeof(u32) - 1);
@@ -69,7 +35,7 @@ static int af_ioctl_wait(void __user *argp)
 	struct altfutex_wait_args args;
 	struct timespec64 ts, *timeout = NULL;
 
-	if (af_get_args(&args, argp, sizeof(args)))
+	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	if (af_bad_word(args.uaddr, args.flags,
 			ALTFUTEX_FLAGS_MASK | ALTFUTEX_TIMEOUT))
@@ -91,7 +57,7 @@ static int af_ioctl_wake(void __user *argp)
 {
 	struct altfutex_wake_args args;
 
-	if (af_get_args(&args, argp, sizeof(args)))
+	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	if (af_bad_word(args.uaddr, args.flags, ALTFUTEX_PRIVATE))
 		return -EINVAL;
@@ -102,7 +68,7 @@ static int af_ioctl_requeue(void __user *argp, bool cmp)
 {
 	struct altfutex_requeue_args args;
 
-	if (af_get_args(&args, argp, sizeof(args)))
+	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	if (af_bad_word(args.uaddr, args.flags, ALTFUTEX_PRIVATE) ||
 	    af_misaligned(args.uaddr2))
@@ -120,7 +86,7 @@ static int af_ioctl_fd(void __user *argp)
 {
 	struct altfutex_fd_args args;
 
-	if (af_get_args(&args, argp, sizeof(args)))
+	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	if (af_bad_word(args.uaddr, args.flags, ALTFUTEX_PRIVATE))
 		return -EINVAL;
@@ -132,7 +98,7 @@ static int af_ioctl_fd_rearm(void __user *argp)
 {
 	struct altfutex_rearm_args args;
 
-	if (af_get_args(&args, argp, sizeof(args)))
+	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	return af_fd_rearm(args.fd, args.val);
 }
