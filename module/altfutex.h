@@ -86,8 +86,9 @@ enum af_waiter_state {
 struct af_waiter {
 	struct list_head node;		/* on bucket->queue */
 	struct af_bucket *bucket;	/* the bucket whose lock protects it */
-	struct af_key key;		/* holds a reference on its object */
+	struct af_key key;		/* see af_waiter_holds_ref() */
 	struct task_struct *task;	/* the sleeping thread, or NULL */
+	struct mm_struct *mm;		/* that thread's mm, or NULL */
 	void (*notify)(struct af_waiter *w); /* for an fd waiter, or NULL */
 	struct af_waiter *wake_next;	/* on a waker's private list */
 	int state;			/* enum af_waiter_state */
@@ -95,13 +96,17 @@ struct af_waiter {
 
 /*
  * Does @w hold a reference (af_key_get()) on the object of @key, once
- * keyed on it?  An fd waiter always does; a thread's waiter only on an
- * inode, as af_key_lookup() leaves it.
+ * keyed on it?  Always, except for a thread's waiter on a private key of
+ * the thread's own mm, which the sleeping thread keeps alive itself.  A
+ * requeue with flags 0 can move a thread onto the private key of another
+ * process (the requeuer's private memory): that waiter must pin the other
+ * mm, or it could be freed and recycled while the key names it
+ * (tests/requeue_mm_ref).
  */
 static inline bool af_waiter_holds_ref(const struct af_waiter *w,
 				       const struct af_key *key)
 {
-	return !w->task || key->type == AF_KEY_SHARED;
+	return key->type == AF_KEY_SHARED || key->object != w->mm;
 }
 
 /* Threads whose waiter a waker claimed, to wake once the lock is dropped. */

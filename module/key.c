@@ -23,15 +23,14 @@
  * ----------
  * An inode can outlive every mapping of it, so a shared key always holds
  * a reference on its inode (ihold()).  A private key names the mm of the
- * thread that formed it, and is used only while that thread runs in its
- * mm: by a wake or requeue for the length of the call, and by a sleeping
- * thread's waiter while the thread sleeps in af_wait() (a requeue moves a
- * waiter only between keys of its own mm, since a private key1 matched
- * it).  The thread itself keeps the mm alive then, so af_key_lookup()
- * takes no reference on it, as the kernel futex does not: two atomic
- * operations on a cache line that every thread of the process shares
- * are saved on each call.  Only an fd waiter, which outlives its creator,
- * holds a reference on a private key's mm (af_key_get(), mmgrab()).
+ * thread that formed it, which keeps that mm alive while it uses the key:
+ * a wake or requeue for the length of the call, a thread's wait while it
+ * sleeps.  So af_key_lookup() takes no reference on the mm, as the kernel
+ * futex does not: two atomic operations on a cache line that every
+ * thread of the process shares are saved on each call.  A waiter that
+ * may outlive the mm its key names holds a reference on it (af_key_get(),
+ * mmgrab()): an fd waiter always, and a thread's waiter that a requeue
+ * moved onto another process's private key (af_waiter_holds_ref()).
  */
 #include <linux/fs.h>
 #include <linux/mm.h>

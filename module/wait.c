@@ -293,6 +293,7 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 	if (ret)
 		return ret;
 	w->task = current;
+	w->mm = current->mm;
 	w->notify = NULL;
 
 	af_enqueue(w);					/* (W0) to (W2) */
@@ -317,7 +318,9 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 		hrtimer_cancel(&to->timer);
 		destroy_hrtimer_on_stack(&to->timer);
 	}
-	af_key_drop(&w->key);
+	/* What we hold on the key we are on now, a requeue's key2 perhaps. */
+	if (af_waiter_holds_ref(w, &w->key))
+		af_key_put(&w->key);
 	return ret;
 }
 
