@@ -198,21 +198,27 @@ static void test_dir(const char *dir, const char *fsname)
 
 int main(int argc, char **argv)
 {
-	const char *defaults[] = {
-		".", "/tmp", "/var/tmp", "/dev/shm", "/run", NULL,
+	static const char * const defaults[] = {
+		".", "/tmp", "/var/tmp", "/dev/shm", "/run",
 	};
-	const char *const *dirs = argc > 1 ? (const char *const *)argv + 1 :
-				  defaults;
-	int ndirs = argc > 1 ? argc - 1 : (int)(sizeof(defaults) /
-						sizeof(defaults[0])) - 1;
+	const char *disk = getenv("ALTFUTEX_VM_DISK");
+	const char *dirs[MAX_DIRS];
+	int ndirs = 0;
 	dev_t seen[MAX_DIRS];
 	int nseen = 0, i, j, other = 0;
 	char covered[512] = "";
 
 	t_init("shared_file", 90);
-	/* the test VM's disk file system (scripts/vm-init.sh) */
-	if (getenv("ALTFUTEX_VM_DISK") && *getenv("ALTFUTEX_VM_DISK"))
-		defaults[ndirs++] = getenv("ALTFUTEX_VM_DISK");
+	if (argc > 1) {
+		for (i = 1; i < argc && ndirs < MAX_DIRS; i++)
+			dirs[ndirs++] = argv[i];
+	} else {
+		for (i = 0; i < (int)(sizeof(defaults) / sizeof(*defaults)); i++)
+			dirs[ndirs++] = defaults[i];
+		/* the test VM's disk file system (scripts/vm-init.sh) */
+		if (disk && *disk)
+			dirs[ndirs++] = disk;
+	}
 	g_owner = getpid();
 	atexit(cleanup);
 
