@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The hash table: a power-of-two array of buckets, each with its own lock
- * and FIFO queue.  Keys are hashed with HalfSipHash (hsiphash, the
- * variant meant for hash tables: SipHash-1-3 on 64-bit, half the rounds
- * of siphash) under a random key chosen at load time, so that nobody can
- * aim a flood of futexes at one bucket.
+ * and FIFO queue.  Keys are hashed with SipHash under a random key chosen
+ * at load time, so that nobody can aim a flood of futexes at one bucket.
  */
 #include <linux/cache.h>
 #include <linux/cpumask.h>
@@ -21,7 +19,7 @@
 
 static struct af_bucket *af_buckets;
 static unsigned int af_hash_mask;
-static hsiphash_key_t af_hash_key;
+static siphash_key_t af_hash_key;
 
 /**
  * af_hash_init() - allocate the table
@@ -69,10 +67,8 @@ unsigned int af_hash_size(void)
 
 struct af_bucket *af_hash_bucket(const struct af_key *key)
 {
-	u64 obj = (unsigned long)key->object;
-	u32 h = hsiphash_4u32(lower_32_bits(obj), upper_32_bits(obj),
-			      lower_32_bits(key->word),
-			      upper_32_bits(key->word), &af_hash_key);
+	u64 h = siphash_2u64((u64)(unsigned long)key->object, key->word,
+			     &af_hash_key);
 
 	return &af_buckets[h & af_hash_mask];
 }
