@@ -6,7 +6,9 @@
 #ifndef _ALTFUTEX_CORE_H
 #define _ALTFUTEX_CORE_H
 
+#include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/spinlock.h>
 #include <linux/time64.h>
 #include <linux/types.h>
@@ -42,6 +44,62 @@ void af_key_put(const struct af_key *key);
 static inline bool af_key_match(const struct af_key *a, const struct af_key *b)
 {
 	return a->object == b->object && a->word == b->word;
+}
+
+static inline void af_key_private(struct mm_struct *mm, unsigned long addr,
+				  struct af_key *key)
+{
+	key->object = mm;
+	key->word = addr;
+	key->type = AF_KEY_PRIVATE;
+}
+
+/**
+ * af_key_vma() - the key rules: which futex the word at @addr in @vma is
+ * @mm: the mm @vma belongs to, whose mmap lock the caller holds
+ * @vma: the VMA that contains @addr, or NULL if none does
+ * @addr: the user address of the word
+ * @key: filled in on success
+ *
+ * The whole decision of af_key_lookup() (see key.c), and nothing else: it
+ * takes no lock and no reference (the caller holds the mmap lock, and
+ * takes the inode reference that a shared key needs) and reads only @vma,
+ * its file and the file's inode, so that the KUnit suites can feed it
+ * made-up ones.
+ *
+ * Return: 0, or -EFAULT if the word may not be a futex: no VMA, memory
+ * that is not readable or is device I/O, or a page at or past the end of
+ * a regular file.
+ */
+static inline int af_key_vma(struct mm_struct *mm, struct vm_area_struct *vma,
+			     unsigned long addr, struct af_key *key)
+{
+	struct inode *inode;
+	pgoff_t pgoff;
+
+	/* the word must be readable memory: no PROT_NONE, no device I/O */
+	if (!vma || !(vma->vm_flags & VM_READ) ||
+	    (vma->vm_flags & (VM_IO | VM_PFNMAP)))
+		return -EFAULT;
+	if (!(vma->vm_flags & VM_MAYSHARE) || !vma->vm_file) {
+		af_key_private(mm, addr, key);
+		return 0;
+	}
+
+	inode = file_inode(vma->vm_file);
+	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	/*
+	 * A page past the end of a regular file (after a truncate) holds no
+	 * futex: reading it would SIGBUS.  Refuse it for wait and wake alike.
+	 */
+	if (S_ISREG(inode->i_mode) &&
+	    pgoff >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
+		return -EFAULT;
+
+	key->object = inode;
+	key->word = ((u64)pgoff << PAGE_SHIFT) | offset_in_page(addr);
+	key->type = AF_KEY_SHARED;
+	return 0;
 }
 
 /* ---- hash table (hash.c) ------------------------------------------------- */

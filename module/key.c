@@ -17,7 +17,9 @@
  *    after fork().
  *
  * The VMA is looked at under the mmap lock only while the key is formed;
- * no page is touched.
+ * no page is touched.  The rules themselves are af_key_vma() (altfutex.h),
+ * which takes no lock and no reference, so that the KUnit suites
+ * (kunit.c) can check them on made-up VMAs, files and inodes.
  *
  * References
  * ----------
@@ -40,36 +42,6 @@
 
 #include "altfutex.h"
 
-/* Form the key of a word in a shared mapping of @vma. */
-static int af_key_shared(struct vm_area_struct *vma, unsigned long addr,
-			 struct af_key *key)
-{
-	struct inode *inode = file_inode(vma->vm_file);
-	pgoff_t pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-
-	/*
-	 * A page past the end of a regular file (after a truncate) holds no
-	 * futex: reading it would SIGBUS.  Refuse it for wait and wake alike.
-	 */
-	if (S_ISREG(inode->i_mode) &&
-	    pgoff >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
-		return -EFAULT;
-
-	ihold(inode);
-	key->object = inode;
-	key->word = ((u64)pgoff << PAGE_SHIFT) | offset_in_page(addr);
-	key->type = AF_KEY_SHARED;
-	return 0;
-}
-
-static void af_key_private(struct mm_struct *mm, unsigned long addr,
-			   struct af_key *key)
-{
-	key->object = mm;
-	key->word = addr;
-	key->type = AF_KEY_PRIVATE;
-}
-
 /**
  * af_key_lookup() - form the key of the futex word at @uaddr
  * @uaddr: a 4-byte aligned user address
@@ -86,7 +58,7 @@ int af_key_lookup(u32 __user *uaddr, unsigned int flags, struct af_key *key)
 	unsigned long addr = (unsigned long)uaddr;
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
-	int ret = 0;
+	int ret;
 
 	if (!access_ok(uaddr, sizeof(u32)))
 		return -EFAULT;
@@ -99,14 +71,10 @@ int af_key_lookup(u32 __user *uaddr, unsigned int flags, struct af_key *key)
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	vma = vma_lookup(mm, addr);
-	/* the word must be readable memory: no PROT_NONE, no device I/O */
-	if (!vma || !(vma->vm_flags & VM_READ) ||
-	    (vma->vm_flags & (VM_IO | VM_PFNMAP)))
-		ret = -EFAULT;
-	else if ((vma->vm_flags & VM_MAYSHARE) && vma->vm_file)
-		ret = af_key_shared(vma, addr, key);
-	else
-		af_key_private(mm, addr, key);
+	ret = af_key_vma(mm, vma, addr, key);		/* the rules */
+	/* the mmap lock keeps the file, so its inode, alive until here */
+	if (!ret && key->type == AF_KEY_SHARED)
+		ihold(key->object);
 	mmap_read_unlock(mm);
 	return ret;
 }
