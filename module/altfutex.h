@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/time64.h>
 #include <linux/types.h>
@@ -123,6 +124,25 @@ int af_hash_init(unsigned int size);
 void af_hash_exit(void);
 unsigned int af_hash_size(void);
 struct af_bucket *af_hash_bucket(const struct af_key *key);
+
+/* What the layout of a table depends on: its SipHash key and its size. */
+struct af_hash_layout {
+	siphash_key_t key;		/* random, chosen at load time */
+	unsigned int mask;		/* the number of buckets - 1 */
+};
+
+/*
+ * The index of @key's bucket in a table laid out as @layout says: what
+ * af_hash_bucket() computes, on its own for the KUnit suites.
+ */
+static inline unsigned long af_hash_index(const struct af_key *key,
+					  const struct af_hash_layout *layout)
+{
+	u64 h = siphash_2u64((u64)(unsigned long)key->object, key->word,
+			     &layout->key);
+
+	return h & layout->mask;
+}
 
 /* ---- waiters (wait.c) ---------------------------------------------------- */
 

@@ -18,8 +18,7 @@
 #define AF_HASH_MAX	BIT(20)
 
 static struct af_bucket *af_buckets;
-static unsigned int af_hash_mask;
-static siphash_key_t af_hash_key;
+static struct af_hash_layout af_hash;
 
 /**
  * af_hash_init() - allocate the table
@@ -44,8 +43,8 @@ int af_hash_init(unsigned int size)
 		spin_lock_init(&af_buckets[i].lock);
 		INIT_LIST_HEAD(&af_buckets[i].queue);
 	}
-	af_hash_mask = size - 1;
-	get_random_bytes(&af_hash_key, sizeof(af_hash_key));
+	af_hash.mask = size - 1;
+	get_random_bytes(&af_hash.key, sizeof(af_hash.key));
 	return 0;
 }
 
@@ -53,7 +52,7 @@ void af_hash_exit(void)
 {
 	unsigned int i;
 
-	for (i = 0; i <= af_hash_mask; i++)
+	for (i = 0; i <= af_hash.mask; i++)
 		WARN_ON_ONCE(!list_empty(&af_buckets[i].queue) ||
 			     atomic_read(&af_buckets[i].waiters));
 	kvfree(af_buckets);
@@ -62,13 +61,12 @@ void af_hash_exit(void)
 
 unsigned int af_hash_size(void)
 {
-	return af_hash_mask + 1;
+	return af_hash.mask + 1;
 }
 
 struct af_bucket *af_hash_bucket(const struct af_key *key)
 {
-	u64 h = siphash_2u64((u64)(unsigned long)key->object, key->word,
-			     &af_hash_key);
+	unsigned long i = af_hash_index(key, &af_hash);
 
-	return &af_buckets[h & af_hash_mask];
+	return &af_buckets[i];
 }
