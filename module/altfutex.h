@@ -217,4 +217,18 @@ void af_fd_exit(void);
 int af_fd_create(u32 __user *uaddr, unsigned int flags, u32 val);
 int af_fd_rearm(int fdnum, u32 val);
 
+/* ---- for the KUnit suites (kunit.c) ------------------------------------- */
+
+/*
+ * Built, with the suites, only into a module for a kernel with KUnit built
+ * in (Kbuild).  The wake and requeue entry points are the same code as
+ * af_wake() and af_requeue() past their key lookups.
+ */
+#if IS_BUILTIN(CONFIG_KUNIT)
+bool af_hash_ready(void);
+int af_wake_key(const struct af_key *key, int nr_wake);
+int af_requeue_keys(const struct af_key *key1, const struct af_key *key2,
+		    int nr_wake, int nr_requeue);
+#endif
+
 #endif /* _ALTFUTEX_CORE_H */

@@ -70,3 +70,15 @@ struct af_bucket *af_hash_bucket(const struct af_key *key)
 
 	return &af_buckets[i];
 }
+
+#if IS_BUILTIN(CONFIG_KUNIT)
+/*
+ * For the KUnit suites: is there a table?  Not yet when a kernel runs a
+ * module's suites before its init function, as 6.1 does (at
+ * MODULE_STATE_COMING); the queue suite then sets up a table of its own.
+ */
+bool af_hash_ready(void)
+{
+	return af_buckets;
+}
+#endif

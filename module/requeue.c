@@ -60,6 +60,93 @@ static int af_get_value_locked(u32 *val, u32 __user *uaddr)
 	return ret;
 }
 
+/*
+ * The part of af_requeue() that works on the keys, once they are formed
+ * (and af_requeue_keys() for the KUnit suites, with no @cmpval): inlined,
+ * so the requeue path is the same code as it would be written in one
+ * piece.  @uaddr1 is read only for @cmpval.
+ */
+static __always_inline int __af_requeue_keys(const struct af_key *key1,
+					     const struct af_key *key2,
+					     u32 __user *uaddr1, int nr_wake,
+					     int nr_requeue,
+					     const u32 *cmpval)
+{
+	struct af_bucket *b1, *b2;
+	struct af_waiter *w, *tmp;
+	struct af_wake_list wl;
+	int woken = 0, moved = 0, refs1 = 0;
+	LIST_HEAD(moving);
+	bool same_key;
+	u32 uval;
+	int ret;
+
+	same_key = af_key_match(key1, key2);
+	b1 = af_hash_bucket(key1);
+	b2 = af_hash_bucket(key2);
+	af_wake_list_init(&wl);
+
+retry:
+	af_double_lock(b1, b2);		/* (K2) of wait.c, for both keys */
+	if (cmpval) {
+		ret = af_get_value_locked(&uval, uaddr1);
+		if (ret) {
+			af_double_unlock(b1, b2);
+			ret = get_user(uval, uaddr1);
+			if (ret)
+				return ret;
+			goto retry;
+		}
+		if (uval != *cmpval) {
+			ret = -EAGAIN;
+			goto out_unlock;
+		}
+	}
+
+	list_for_each_entry_safe(w, tmp, &b1->queue, node) {
+		if (!af_key_match(&w->key, key1))
+			continue;
+		if (woken < nr_wake) {
+			af_claim(w, &wl);
+			woken++;
+			continue;
+		}
+		if (moved == nr_requeue)
+			break;
+		list_move_tail(&w->node, &moving);
+		moved++;
+	}
+	/* Retarget the moved waiters; their key1 references go below. */
+	list_for_each_entry(w, &moving, node) {
+		if (!same_key) {
+			if (af_waiter_holds_ref(w, key1))
+				refs1++;
+			if (af_waiter_holds_ref(w, key2))
+				af_key_get(key2);
+			w->key = *key2;
+		}
+		WRITE_ONCE(w->bucket, b2);
+	}
+	list_splice_tail(&moving, &b2->queue);
+	/* add before subtracting: see "The lost-wakeup argument" in wait.c */
+	if (b1 != b2 && moved) {
+		atomic_add(moved, &b2->waiters);
+		atomic_sub(moved, &b1->waiters);
+	}
+	ret = woken + moved;
+
+out_unlock:
+	af_double_unlock(b1, b2);	/* (K3) */
+	af_wake_list_run(&wl);
+	/*
+	 * Never the last references: the caller still holds its own on
+	 * key1's inode, or runs in key1's mm.
+	 */
+	while (refs1--)
+		af_key_put(key1);
+	return ret;
+}
+
 /**
  * af_requeue() - wake and requeue waiters of the futex at @uaddr1
  * @uaddr1: the futex whose waiters are woken or moved
@@ -77,13 +164,6 @@ int af_requeue(u32 __user *uaddr1, u32 __user *uaddr2, unsigned int flags,
 	       int nr_wake, int nr_requeue, const u32 *cmpval)
 {
 	struct af_key key1, key2;
-	struct af_bucket *b1, *b2;
-	struct af_waiter *w, *tmp;
-	struct af_wake_list wl;
-	int woken = 0, moved = 0, refs1 = 0;
-	LIST_HEAD(moving);
-	bool same_key;
-	u32 uval;
 	int ret;
 
 	ret = af_key_lookup(uaddr1, flags, &key1);
@@ -92,72 +172,19 @@ int af_requeue(u32 __user *uaddr1, u32 __user *uaddr2, unsigned int flags,
 	ret = af_key_lookup(uaddr2, flags, &key2);
 	if (ret)
 		goto out_put1;
-	same_key = af_key_match(&key1, &key2);
-	b1 = af_hash_bucket(&key1);
-	b2 = af_hash_bucket(&key2);
-	af_wake_list_init(&wl);
-
-retry:
-	af_double_lock(b1, b2);		/* (K2) of wait.c, for both keys */
-	if (cmpval) {
-		ret = af_get_value_locked(&uval, uaddr1);
-		if (ret) {
-			af_double_unlock(b1, b2);
-			ret = get_user(uval, uaddr1);
-			if (ret)
-				goto out_put2;
-			goto retry;
-		}
-		if (uval != *cmpval) {
-			ret = -EAGAIN;
-			goto out_unlock;
-		}
-	}
-
-	list_for_each_entry_safe(w, tmp, &b1->queue, node) {
-		if (!af_key_match(&w->key, &key1))
-			continue;
-		if (woken < nr_wake) {
-			af_claim(w, &wl);
-			woken++;
-			continue;
-		}
-		if (moved == nr_requeue)
-			break;
-		list_move_tail(&w->node, &moving);
-		moved++;
-	}
-	/* Retarget the moved waiters; their key1 references go below. */
-	list_for_each_entry(w, &moving, node) {
-		if (!same_key) {
-			if (af_waiter_holds_ref(w, &key1))
-				refs1++;
-			if (af_waiter_holds_ref(w, &key2))
-				af_key_get(&key2);
-			w->key = key2;
-		}
-		WRITE_ONCE(w->bucket, b2);
-	}
-	list_splice_tail(&moving, &b2->queue);
-	/* add before subtracting: see "The lost-wakeup argument" in wait.c */
-	if (b1 != b2 && moved) {
-		atomic_add(moved, &b2->waiters);
-		atomic_sub(moved, &b1->waiters);
-	}
-	ret = woken + moved;
-
-out_unlock:
-	af_double_unlock(b1, b2);	/* (K3) */
-	af_wake_list_run(&wl);
-	/*
-	 * Never the last references: we still hold our own on key1's inode,
-	 * or run in key1's mm.
-	 */
-	while (refs1--)
-		af_key_put(&key1);
-out_put2:
+	ret = __af_requeue_keys(&key1, &key2, uaddr1, nr_wake, nr_requeue,
+				cmpval);
 	af_key_drop(&key2);
 out_put1:
 	af_key_drop(&key1);
 	return ret;
 }
+
+#if IS_BUILTIN(CONFIG_KUNIT)
+/* af_requeue() on keys the caller formed, no value check: for KUnit. */
+int af_requeue_keys(const struct af_key *key1, const struct af_key *key2,
+		    int nr_wake, int nr_requeue)
+{
+	return __af_requeue_keys(key1, key2, NULL, nr_wake, nr_requeue, NULL);
+}
+#endif

@@ -324,6 +324,43 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 	return ret;
 }
 
+/*
+ * Wake up to @nr_wake waiters of @key, oldest first; return how many.
+ * What af_wake() does once it has the key, and af_wake_key() for the
+ * KUnit suites: inlined, so the wake path is the same code as it would be
+ * written in one piece.
+ */
+static __always_inline int __af_wake_key(const struct af_key *key,
+					 int nr_wake)
+{
+	struct af_waiter *w, *tmp;
+	struct af_wake_list wl;
+	struct af_bucket *b;
+	int woken = 0;
+
+	if (nr_wake <= 0)
+		return 0;
+
+	b = af_hash_bucket(key);
+	/* the caller's store to the word (K1) came before this call */
+	smp_mb();					/* (MK) pairs with (MW) */
+	if (!atomic_read(&b->waiters))			/* (K0) */
+		return 0;
+
+	af_wake_list_init(&wl);
+	spin_lock(&b->lock);				/* (K2) ACQUIRE */
+	list_for_each_entry_safe(w, tmp, &b->queue, node) {
+		if (!af_key_match(&w->key, key))
+			continue;
+		af_claim(w, &wl);
+		if (++woken == nr_wake)
+			break;
+	}
+	spin_unlock(&b->lock);				/* (K3) RELEASE */
+	af_wake_list_run(&wl);
+	return woken;
+}
+
 /**
  * af_wake() - wake up to @nr_wake waiters of the futex at @uaddr
  * @uaddr: 4-byte aligned user address
@@ -334,37 +371,21 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
  */
 int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake)
 {
-	struct af_waiter *w, *tmp;
-	struct af_wake_list wl;
-	struct af_bucket *b;
 	struct af_key key;
-	int woken = 0;
 	int ret;
 
 	ret = af_key_lookup(uaddr, flags, &key);
 	if (ret)
 		return ret;
-	if (nr_wake <= 0)
-		goto out;
-
-	b = af_hash_bucket(&key);
-	/* the caller's store to the word (K1) came before this call */
-	smp_mb();					/* (MK) pairs with (MW) */
-	if (!atomic_read(&b->waiters))			/* (K0) */
-		goto out;
-
-	af_wake_list_init(&wl);
-	spin_lock(&b->lock);				/* (K2) ACQUIRE */
-	list_for_each_entry_safe(w, tmp, &b->queue, node) {
-		if (!af_key_match(&w->key, &key))
-			continue;
-		af_claim(w, &wl);
-		if (++woken == nr_wake)
-			break;
-	}
-	spin_unlock(&b->lock);				/* (K3) RELEASE */
-	af_wake_list_run(&wl);
-out:
+	ret = __af_wake_key(&key, nr_wake);
 	af_key_drop(&key);
-	return woken;
+	return ret;
 }
+
+#if IS_BUILTIN(CONFIG_KUNIT)
+/* af_wake() on a key the caller formed: for the KUnit suites. */
+int af_wake_key(const struct af_key *key, int nr_wake)
+{
+	return __af_wake_key(key, nr_wake);
+}
+#endif
