@@ -4,7 +4,7 @@
 # Build the initramfs of the altfutex test VM.
 #
 #   scripts/mkinitramfs.sh -o OUT -m MODULE -b BUILD [-c CMD] [-p MODPARAMS]
-#                          [-k KLOG_PATTERN] [-K KVER] [FILE...]
+#                          [-k KLOG_PATTERN] [-K KVER [-M MODDIR]] [FILE...]
 #
 # The image holds:
 #   /init                     scripts/vm-init.sh (busybox sh, PID 1)
@@ -12,10 +12,11 @@
 #   /altfutex.ko              MODULE
 #   /lib/modules/vm/          with -K: the stock kernel's modules that the VM
 #                             needs for its swap and its disk (zram and ext4,
-#                             with their dependencies, and
-#                             crc32c_generic, which ext4 asks for, from
-#                             /lib/modules/KVER), and load-order, the names
-#                             in the order vm-init.sh loads them
+#                             with their dependencies, and the crc32c
+#                             driver that ext4 asks the crypto API for where
+#                             the kernel has one as a module, from MODDIR,
+#                             default /lib/modules/KVER), and load-order,
+#                             the names in the order vm-init.sh loads them
 #   /lib/..., /lib64/...      the ELF interpreter and every library that ldd
 #                             lists for the binaries in BUILD/tests,
 #                             BUILD/examples, the FILEs and busybox
@@ -41,7 +42,8 @@ usage() {
 }
 
 out='' module='' build='' cmd='' modparams='' klog_pattern='' kver=''
-while getopts o:m:b:c:p:k:K:h opt; do
+moddir=''
+while getopts o:m:b:c:p:k:K:M:h opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -50,6 +52,7 @@ while getopts o:m:b:c:p:k:K:h opt; do
 	p) modparams=$OPTARG ;;
 	k) klog_pattern=$OPTARG ;;
 	K) kver=$OPTARG ;;
+	M) moddir=$OPTARG ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -100,19 +103,25 @@ echo altfutex-vm >"$root/etc/hostname"
 # Kernel modules for the VM's swap (zram) and disk (ext2 on zram, through
 # the ext4 driver), each after the modules it depends on (modules.dep).
 # Debian builds them as modules; a kernel that has them built in needs none.
-vm_modules='zram crc32c_generic ext4'
+# ext4 asks the crypto API for "crc32c" at mount time, which no dependency
+# names: its driver is crc32c_generic up to 6.x, crc32c-cryptoapi in 7.x,
+# so those two are optional (no warning for a kernel that lacks one).
+vm_modules='zram crc32c_generic crc32c-cryptoapi ext4'
+vm_optional='crc32c_generic crc32c-cryptoapi'
 if [ -n "$kver" ]; then
-	moddir=/lib/modules/$kver
+	moddir=${moddir:-/lib/modules/$kver}
 	mkdir -p "$root/lib/modules/vm"
 	: >"$root/lib/modules/vm/load-order"
 	add_module() {	# NAME: add it after its dependencies, once
-		local path deps d
-		grep -qx "$1" "$root/lib/modules/vm/load-order" && return 0
-		path=$(sed -n "s#^\(.*/$1\.ko[^:]*\):.*#\1#p" \
+		local path deps d name=$1
+		grep -qx "$name" "$root/lib/modules/vm/load-order" && return 0
+		path=$(sed -n "s#^\(.*/$name\.ko[^:]*\):.*#\1#p" \
 			"$moddir/modules.dep" | head -n 1)
 		if [ -z "$path" ]; then
-			grep -Eq "/$1\.ko\$" "$moddir/modules.builtin" 2>/dev/null ||
-				echo "$me: warning: no module $1 for $kver" >&2
+			case " $vm_optional " in *" $name "*) return 0 ;; esac
+			grep -Eq "/$name\.ko\$" "$moddir/modules.builtin" \
+				2>/dev/null ||
+				echo "$me: warning: no module $name for $kver" >&2
 			return 0
 		fi
 		deps=$(sed -n "s#^$path: *##p" "$moddir/modules.dep")
@@ -120,14 +129,15 @@ if [ -n "$kver" ]; then
 			d=${d##*/}
 			add_module "${d%%.ko*}"
 		done
+		local ko=$root/lib/modules/vm/$name.ko
 		case $path in
-		*.ko) cp "$moddir/$path" "$root/lib/modules/vm/$1.ko" ;;
-		*.ko.xz) xz -dc "$moddir/$path" >"$root/lib/modules/vm/$1.ko" ;;
-		*.ko.zst) zstd -qdc "$moddir/$path" >"$root/lib/modules/vm/$1.ko" ;;
-		*.ko.gz) gzip -dc "$moddir/$path" >"$root/lib/modules/vm/$1.ko" ;;
+		*.ko) cp "$moddir/$path" "$ko" ;;
+		*.ko.xz) xz -dc "$moddir/$path" >"$ko" ;;
+		*.ko.zst) zstd -qdc "$moddir/$path" >"$ko" ;;
+		*.ko.gz) gzip -dc "$moddir/$path" >"$ko" ;;
 		*) die "$path: unknown module compression" ;;
 		esac
-		echo "$1" >>"$root/lib/modules/vm/load-order"
+		echo "$name" >>"$root/lib/modules/vm/load-order"
 	}
 	if [ -r "$moddir/modules.dep" ]; then
 		for m in $vm_modules; do

@@ -20,9 +20,16 @@
 # ALTFUTEX_PARAMS ($MODPARAMS) and ALTFUTEX_VM_RESULT (the result port,
 # used by tests/run-tests.sh).
 #
-# Environment (the Makefile sets the first five):
+# A boot that crashes before user space starts (no BOOTED line from
+# vm-init.sh; QEMU 7.2's multi-threaded TCG occasionally oopses in the
+# early boot of the 7.x kernels, in text patching) is retried, up to
+# VM_BOOT_RETRIES times, and the retry is logged.  A run whose guest
+# reached init is never retried.
+#
+# Environment (the Makefile sets the first six):
 #   KVER       kernel version            (default: scripts/deps.sh --kver)
 #   VMLINUZ    kernel to boot            (default: /boot/vmlinuz-$KVER)
+#   KMODDIR    its modules, for zram and ext4 (default: /lib/modules/$KVER)
 #   MODULE     the module                (default: altfutex.ko)
 #   BUILD      build directory           (default: build)
 #   MODPARAMS  module parameters         (default: none)
@@ -32,6 +39,8 @@
 #   VM_NUMA    NUMA nodes, 1 or 2: with 2, memory and CPUs are split evenly
 #              between two nodes (default: 2)
 #   VM_APPEND  extra kernel command line (default: none)
+#   VM_BOOT_RETRIES  boots retried when the kernel crashes before init
+#              (default: 2)
 #   QEMU       the QEMU binary           (default: qemu-system-x86_64)
 #
 # Files in $BUILD/vm: console.log (the guest's whole kernel console),
@@ -88,15 +97,19 @@ cd "$(dirname "$0")/.."
 
 KVER=${KVER:-$(scripts/deps.sh --kver)}
 VMLINUZ=${VMLINUZ:-/boot/vmlinuz-$KVER}
+KMODDIR=${KMODDIR:-/lib/modules/$KVER}
 MODULE=${MODULE:-altfutex.ko}
 BUILD=${BUILD:-build}
 MODPARAMS=${MODPARAMS:-}
 QEMU=${QEMU:-qemu-system-x86_64}
+retries=${VM_BOOT_RETRIES:-2}
 mem=${VM_MEM:-2048}
 smp=${VM_SMP:-2}
 numa=${VM_NUMA:-2}
 case $numa in 1|2) ;; *) die "VM_NUMA must be 1 or 2, not '$numa'" ;; esac
-case $mem$smp in *[!0-9]*) die "VM_MEM and VM_SMP must be numbers" ;; esac
+case $mem$smp$retries in
+*[!0-9]*) die "VM_MEM, VM_SMP and VM_BOOT_RETRIES must be numbers" ;;
+esac
 
 command -v "$QEMU" >/dev/null ||
 	die "$QEMU not found (install qemu-system-x86: scripts/deps.sh)"
@@ -125,9 +138,9 @@ exec 9>"$vmdir/lock"
 flock -n 9 || die "another VM is running with $vmdir"
 
 rm -f "$vmdir/console.log" "$vmdir/output.log" "$vmdir/result" \
-	"$vmdir/verdict" "$vmdir/boot-ns"
+	"$vmdir/verdict" "$vmdir/boot-ns" "$vmdir"/console-crash-*.log
 scripts/mkinitramfs.sh -o "$vmdir/initrd.gz" -m "$MODULE" -b "$BUILD" \
-	-c "$cmd" -p "$MODPARAMS" -k "$klog_pattern" -K "$KVER" \
+	-c "$cmd" -p "$MODPARAMS" -k "$klog_pattern" -K "$KVER" -M "$KMODDIR" \
 	-- "${file_list[@]}" ||
 	die "could not build the initramfs"
 
@@ -173,23 +186,42 @@ if [ "$numa" -eq 2 ]; then
 fi
 
 # Time the boot: from QEMU's start until the guest starts CMD.
-start=$(now_ns)
-(
-	while ! grep -q '^START' "$vmdir/result"; do
-		kill -0 $$ 2>/dev/null || exit 0	# we were interrupted
-		sleep 0.1
-	done
-	echo $(($(now_ns) - start)) >"$vmdir/boot-ns"
-) &
-timer=$!
-trap 'kill "$timer" 2>/dev/null || true' EXIT
+boot_vm() {
+	start=$(now_ns)
+	(
+		while ! grep -q '^START' "$vmdir/result"; do
+			kill -0 $$ 2>/dev/null || exit 0	# we were interrupted
+			sleep 0.1
+		done
+		echo $(($(now_ns) - start)) >"$vmdir/boot-ns"
+	) &
+	timer=$!
+	trap 'kill "$timer" 2>/dev/null || true' EXIT
 
-rc=0
-timeout --foreground --kill-after=10 "$timeout" \
-	"$QEMU" "${qemu_args[@]}" </dev/null || rc=$?
-elapsed=$(($(now_ns) - start))
-kill "$timer" 2>/dev/null || true
-wait "$timer" 2>/dev/null || true
+	rc=0
+	timeout --foreground --kill-after=10 "$timeout" \
+		"$QEMU" "${qemu_args[@]}" </dev/null || rc=$?
+	elapsed=$(($(now_ns) - start))
+	kill "$timer" 2>/dev/null || true
+	wait "$timer" 2>/dev/null || true
+}
+
+tries=0
+while :; do
+	boot_vm
+	tr -d '\r' <"$vmdir/result" | grep -q '^BOOTED' && break
+	crash=$(tr -d '\r' <"$vmdir/console.log" |
+		grep -m 1 -E 'Kernel panic|Oops|BUG:|general protection' || true)
+	{ [ -n "$crash" ] && [ "$tries" -lt "$retries" ]; } || break
+	tries=$((tries + 1))
+	echo "$me: the guest kernel crashed before init ran (\"$crash\");" \
+		"booting again (retry $tries of $retries); its console is in" \
+		"$vmdir/console-crash-$tries.log" >&2
+	mv "$vmdir/console.log" "$vmdir/console-crash-$tries.log"
+	: >"$vmdir/result"
+	: >"$vmdir/output.log"
+	rm -f "$vmdir/boot-ns"
+done
 
 # ---- what happened ---------------------------------------------------------
 
