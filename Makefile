@@ -2,15 +2,44 @@
 #
 # altfutex: `make` builds the module, the library and the tests;
 # `make run` shows it working in a VM; `make check` runs the test suite in a
-# VM.  Missing Debian packages are installed on first use.
-
-# The kernel to build for and boot: Debian bookworm's stock kernel, the one
-# the linux-headers-amd64 metapackage points at, unless KVER/KDIR are given.
-KVER ?= $(shell scripts/deps.sh --kver)
-KDIR ?= /usr/src/linux-headers-$(KVER)
-VMLINUZ ?= /boot/vmlinuz-$(KVER)
+# VM; `make matrix` runs it on three generations of Debian's kernel.
+# Missing Debian packages are installed on first use.
 
 BUILD := build
+KCACHE := $(BUILD)/cache/kernels
+
+# The host's stock kernel (bookworm's: the one linux-headers-amd64 points
+# at), read after scripts/deps.sh has installed what is missing; make
+# makes $(CONFIG_MK) first and then starts again with it.
+CONFIG_MK := $(BUILD)/config.mk
+ifeq ($(filter clean distclean help,$(MAKECMDGOALS)),)
+include $(CONFIG_MK)
+endif
+
+# The kernel to build for and boot: the host's stock kernel unless KVER is
+# given (a version, e.g. 6.12.117+deb13-amd64, or a suite name: bookworm,
+# trixie, sid).  A kernel other than the host's is fetched and built for by
+# scripts/kernel.sh, in a build root of its own; KDIR= builds on the host
+# against a tree of your choice.
+KVER ?= $(HOST_KVER)
+ifneq ($(filter bookworm trixie sid,$(KVER)),)
+override KVER := $(shell scripts/kernel.sh version $(KVER))
+endif
+ifeq ($(origin KDIR),undefined)
+ifneq ($(wildcard /usr/src/linux-headers-$(KVER)/Makefile),)
+KDIR := /usr/src/linux-headers-$(KVER)
+endif
+endif
+ifdef KDIR
+MODULE := altfutex.ko
+VMLINUZ ?= /boot/vmlinuz-$(KVER)
+KMODDIR ?= /lib/modules/$(KVER)
+else
+MODULE := $(BUILD)/kernels/$(KVER)/altfutex.ko
+VMLINUZ ?= $(KCACHE)/$(KVER)/vmlinuz
+KMODDIR ?= $(KCACHE)/$(KVER)/modules
+endif
+
 CC ?= cc
 CFLAGS ?= -O2 -g
 WFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter
@@ -37,14 +66,11 @@ M32_CFLAGS := -m32 -static -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
-MODULE := altfutex.ko
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild \
 	include/uapi/linux/altfutex.h
 
-DEPS_STAMP := $(BUILD)/.deps-$(shell id -u)
-
-.PHONY: all module lib tests examples deps vm check run clean sparse \
-	checkpatch help bench bench-bin
+.PHONY: all module lib tests examples deps vm check run clean distclean \
+	sparse checkpatch help bench bench-bin matrix
 
 BENCH_BIN := $(BUILD)/bench/bench
 
@@ -57,29 +83,40 @@ help:
 	@echo "                hash table, then hash_size=1)"
 	@echo "make vm CMD='...' FILES='...' MODPARAMS='...'"
 	@echo "                run a command in a VM with the module loaded"
+	@echo "make check KVER=trixie"
+	@echo "                the same on another Debian kernel (bookworm,"
+	@echo "                trixie, sid, or a version such as"
+	@echo "                6.12.117+deb13-amd64)"
+	@echo "make matrix     make check on bookworm's, trixie's and sid's kernels"
 	@echo "make bench      benchmark altfutex against the kernel futex in"
 	@echo "                one VM; writes bench/results.csv, bench/plot.png"
 	@echo "make sparse     build the module with sparse (C=2)"
 	@echo "make checkpatch run checkpatch.pl --strict over the sources"
 
-$(DEPS_STAMP): scripts/deps.sh
-	@mkdir -p $(BUILD)
+# Made again when the installed packages change (a kernel upgrade).
+$(CONFIG_MK): scripts/deps.sh $(wildcard /var/lib/dpkg/status)
+	@mkdir -p $(@D)
 	scripts/deps.sh
-	@touch $@
+	echo "HOST_KVER := $$(scripts/deps.sh --kver)" >$@
 
-deps: $(DEPS_STAMP)
+deps: $(CONFIG_MK)
 
 # ---- kernel module -------------------------------------------------------
 
 module: $(MODULE)
 
-$(MODULE): $(MODULE_SRCS) | $(DEPS_STAMP)
+ifdef KDIR
+$(MODULE): $(MODULE_SRCS)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+else
+$(MODULE): $(MODULE_SRCS) scripts/kernel.sh
+	scripts/kernel.sh module $(KVER) $@
+endif
 
-sparse: | $(DEPS_STAMP)
+sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules
 
-checkpatch: | $(DEPS_STAMP)
+checkpatch:
 	scripts/checkpatch.sh
 
 # ---- library -------------------------------------------------------------
@@ -125,7 +162,7 @@ $(BUILD)/tests/link-static: tests/link.c tests/harness.h $(LIB_A)
 		-o $@ $< $(LIB_A)
 
 $(BUILD)/tests/%-m32: tests/%.c $(wildcard tests/*.h) userlib/altfutex.c \
-		userlib/altfutex.h include/uapi/linux/altfutex.h | $(DEPS_STAMP)
+		userlib/altfutex.h include/uapi/linux/altfutex.h
 	@mkdir -p $(@D)
 	$(CC) $(M32_CFLAGS) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) \
 		-o $@ $< userlib/altfutex.c -lrt
@@ -148,7 +185,7 @@ $(BENCH_BIN): bench/bench.c $(LIB_SO) userlib/altfutex.h \
 # ---- VM --------------------------------------------------------------------
 
 VM_ENV = KVER="$(KVER)" VMLINUZ="$(VMLINUZ)" MODULE="$(MODULE)" \
-	BUILD="$(BUILD)" MODPARAMS="$(MODPARAMS)"
+	KMODDIR="$(KMODDIR)" BUILD="$(BUILD)" MODPARAMS="$(MODPARAMS)"
 
 # CMD and FILES reach the recipe through the environment (make exports the
 # variables given on its command line), so that quotes in them survive.
@@ -164,6 +201,16 @@ run: all
 bench: all
 	$(VM_ENV) scripts/bench.sh
 
+# The same tests on each kernel of the matrix, one VM boot each.
+matrix: lib tests
+	BUILD="$(BUILD)" scripts/matrix.sh
+
+# clean keeps the downloaded kernels and the build roots ($(BUILD)/cache);
+# distclean removes them too.
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -f altfutex.ko altfutex.o altfutex.mod altfutex.mod.[co] \
+		Module.symvers modules.order module/*.o .*.cmd module/.*.cmd
+	rm -rf $(filter-out $(BUILD)/cache,$(wildcard $(BUILD)/* $(BUILD)/.??*))
+
+distclean: clean
 	rm -rf $(BUILD)
