@@ -613,49 +613,29 @@ static struct kunit_suite af_hash_suite = {
  * The table the queue tests use.  A kernel that runs a module's suites
  * after its init function has a live table, and the tests share it (with
  * their dummy keys: they can meet real waiters in a bucket, never wake
- * one).  6.1 runs them before (at MODULE_STATE_COMING, when the module
+ * one); each case then runs once on it, and its "1 bucket" run is
+ * skipped.  6.1 runs them before (at MODULE_STATE_COMING, when the module
  * parameters are not even parsed yet): there is no table and nobody can
- * use one, since /dev/altfutex does not exist yet; the tests then set up
- * a table of their own for each case, of the default size and of one
- * bucket (what make check's hash_size=1 load asks for), and free it after.
+ * use one, since /dev/altfutex does not exist yet; each case then sets up
+ * a table of its own, of the default size, then of one bucket (what make
+ * check's hash_size=1 load asks for), and frees it after.
  */
-enum af_table {
-	AF_TABLE_LIVE,
-	AF_TABLE_DEFAULT,
-	AF_TABLE_ONE,
+struct af_table {
+	const char *name;
+	unsigned int size;	/* for af_hash_init(): 0 is the default */
 };
 
-static const enum af_table af_tables[] = {
-	AF_TABLE_LIVE, AF_TABLE_DEFAULT, AF_TABLE_ONE,
+static const struct af_table af_tables[] = {
+	{ "default size", 0 },
+	{ "1 bucket", 1 },
 };
 
-static const void *af_table_gen(const void *prev, char *desc)
+static void af_table_desc(const struct af_table *t, char *desc)
 {
-	const enum af_table *t = prev;
-
-	if (!t)
-		t = &af_tables[af_hash_ready() ? AF_TABLE_LIVE :
-			       AF_TABLE_DEFAULT];
-	else if (*t == AF_TABLE_DEFAULT)
-		t = &af_tables[AF_TABLE_ONE];
-	else
-		return NULL;
-
-	switch (*t) {
-	case AF_TABLE_LIVE:
-		snprintf(desc, KUNIT_PARAM_DESC_SIZE,
-			 "the module's table, hash_size %u", af_hash_size());
-		break;
-	case AF_TABLE_DEFAULT:
-		strscpy(desc, "own table, default size",
-			KUNIT_PARAM_DESC_SIZE);
-		break;
-	case AF_TABLE_ONE:
-		strscpy(desc, "own table, 1 bucket", KUNIT_PARAM_DESC_SIZE);
-		break;
-	}
-	return t;
+	strscpy(desc, t->name, KUNIT_PARAM_DESC_SIZE);
 }
+
+KUNIT_ARRAY_PARAM(af_table, af_tables, af_table_desc);
 
 #define AF_QT_WAITERS	64
 #define AF_QT_BUCKETS	4
@@ -699,7 +679,7 @@ static struct af_key af_test_key(u64 word)
 
 static int af_queue_init(struct kunit *test)
 {
-	const enum af_table *table = test->param_value;
+	const struct af_table *table = test->param_value;
 	struct af_queue_test *qt;
 	int ret;
 
@@ -707,11 +687,14 @@ static int af_queue_init(struct kunit *test)
 	if (!qt)
 		return -ENOMEM;
 	test->priv = qt;
-	if (*table == AF_TABLE_LIVE)
-		return af_hash_ready() ? 0 : -ENODEV;
-	if (af_hash_ready())		/* af_init() ran after all */
-		return -EBUSY;
-	ret = af_hash_init(*table == AF_TABLE_ONE ? 1 : 0);
+	if (af_hash_ready()) {
+		if (table->size)
+			kunit_skip(test, "the module's table is live");
+		kunit_info(test, "on the module's table, hash_size %u\n",
+			   af_hash_size());
+		return 0;
+	}
+	ret = af_hash_init(table->size);
 	if (ret)
 		return ret;
 	qt->own_table = true;
@@ -1133,12 +1116,12 @@ static void af_queue_requeue_self(struct kunit *test)
 }
 
 static struct kunit_case af_queue_cases[] = {
-	KUNIT_CASE_PARAM(af_queue_fifo, af_table_gen),
-	KUNIT_CASE_PARAM(af_queue_shared_bucket, af_table_gen),
-	KUNIT_CASE_PARAM(af_queue_wake_count, af_table_gen),
-	KUNIT_CASE_PARAM(af_queue_requeue, af_table_gen),
-	KUNIT_CASE_PARAM(af_queue_requeue_split, af_table_gen),
-	KUNIT_CASE_PARAM(af_queue_requeue_self, af_table_gen),
+	KUNIT_CASE_PARAM(af_queue_fifo, af_table_gen_params),
+	KUNIT_CASE_PARAM(af_queue_shared_bucket, af_table_gen_params),
+	KUNIT_CASE_PARAM(af_queue_wake_count, af_table_gen_params),
+	KUNIT_CASE_PARAM(af_queue_requeue, af_table_gen_params),
+	KUNIT_CASE_PARAM(af_queue_requeue_split, af_table_gen_params),
+	KUNIT_CASE_PARAM(af_queue_requeue_self, af_table_gen_params),
 	{}
 };
 
