@@ -18,7 +18,13 @@
 # Exit status: 0 if nothing failed.
 #
 # Environment: as scripts/vm.sh; VM_TIMEOUT defaults to 2400 s here, and
-# ALTFUTEX_TEST_TIMEOUT (default 300 s) bounds each test.
+# ALTFUTEX_TEST_TIMEOUT (default 300 s) bounds each test.  For
+# scripts/check-debug.sh's kmemleak scan:
+#   CHECK_EPILOGUE  a command that the guest runs (sh -c, in /work) after
+#                   both passes, with the module loaded; it reports on the
+#                   result port as a test does (TEST PASS|FAIL NAME ...),
+#                   and its failure fails the run
+#   CHECK_FILES     more files for the guest's /work (space-separated)
 set -euo pipefail
 
 me=check
@@ -39,12 +45,17 @@ esac
 # In the guest, in /work: tests/ holds the test binaries.
 cmd="sh ./run-tests.sh -t $test_timeout -l hash=default tests; a=\$?
 sh ./run-tests.sh -t $test_timeout -l hash=1 -p \"\${ALTFUTEX_PARAMS:+\$ALTFUTEX_PARAMS }hash_size=1\" tests; b=\$?
-[ \$a -eq 0 ] && [ \$b -eq 0 ]"
+e=0${CHECK_EPILOGUE:+
+{ $CHECK_EPILOGUE
+\} || e=\$?}
+[ \$a -eq 0 ] && [ \$b -eq 0 ] && [ \$e -eq 0 ]"
 
 stamp=$(mktemp)
 trap 'rm -f "$stamp"' EXIT
 rc=0
-scripts/vm.sh --cmd "$cmd" --files "$BUILD/tests tests/run-tests.sh" || rc=$?
+scripts/vm.sh --cmd "$cmd" \
+	--files "$BUILD/tests tests/run-tests.sh${CHECK_FILES:+ $CHECK_FILES}" ||
+	rc=$?
 
 res=$BUILD/vm/result
 if [ ! "$BUILD/vm/verdict" -nt "$stamp" ]; then

@@ -4,8 +4,9 @@
 # /init of the altfutex test VM (busybox sh, PID 1), put into the initramfs
 # by scripts/mkinitramfs.sh; scripts/vm.sh is the host side.
 #
-# It mounts the usual file systems, sets up swap and a disk file system
-# (below), loads /altfutex.ko with the parameters
+# It mounts the usual file systems (debugfs too, where the kernel has it),
+# sets up swap and a disk file system (below), on a kernel with kmemleak
+# clears the leaks of its own boot, loads /altfutex.ko with the parameters
 # in /etc/altfutex-vm/modparams, runs /etc/altfutex-vm/cmd with "sh -c" in
 # /work, unloads the module and powers off.
 #
@@ -159,6 +160,24 @@ setup_swap_disk() {
 ALTFUTEX_VM_DISK=
 setup_swap_disk
 kmsg "swap: $(awk 'NR > 1 { printf "%s %s KiB; ", $1, $3 }' /proc/swaps)disk: ${ALTFUTEX_VM_DISK:-none}; NUMA nodes: $(cat /sys/devices/system/node/online 2>/dev/null)"
+
+# A kernel with kmemleak (scripts/check-debug.sh's): what it reports of
+# its own boot and of the set-up above is not the module's.  Once those
+# objects are 5 s old (kmemleak's minimum age), scan and forget them.
+if grep -qw debugfs /proc/filesystems && [ -d /sys/kernel/debug ] &&
+	! grep -q ' /sys/kernel/debug ' /proc/mounts; then
+	mount -t debugfs -o nosuid,nodev,noexec debugfs /sys/kernel/debug ||
+		say "warning: cannot mount debugfs"
+fi
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	sleep 5
+	if { echo scan >/sys/kernel/debug/kmemleak &&
+		echo clear >/sys/kernel/debug/kmemleak; } 2>/dev/null; then
+		kmsg "kmemleak: scanned and cleared at $(uptime_s)"
+	else
+		say "warning: could not clear kmemleak's list"
+	fi
+fi
 
 read -r params <"$CONF/modparams"
 kmsg "insmod $KO $params"
