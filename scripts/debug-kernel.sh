@@ -6,14 +6,16 @@
 # UBSAN, kmemleak, debugobjects, KUnit...), for scripts/check-debug.sh.
 #
 #   scripts/debug-kernel.sh           build it if the cache is stale, then
-#                                     print KDIR=, VMLINUZ=, KVER= on stdout
+#                                     print KDIR=, VMLINUZ=, KVER=, KMODDIR=
 #   scripts/debug-kernel.sh --print   only print them (fails if not built)
 #
-# The three lines on stdout are shell assignments (eval them, or source a
+# The four lines on stdout are shell assignments (eval them, or source a
 # file that holds them); every message goes to stderr.  KDIR is the built
 # tree (bzImage, Module.symvers, modules_prepare): build an out-of-tree
-# module with `make -C $KDIR M=<dir> modules`.  VMLINUZ is its bzImage and
-# KVER its release, e.g. 6.1.192-altfutex-debug.
+# module with `make -C $KDIR M=<dir> modules`.  VMLINUZ is its bzImage,
+# KVER its release, e.g. 6.1.192-altfutex-debug, and KMODDIR its module
+# directory for scripts/vm.sh (no module: everything is built in; it
+# has modules.builtin and modules.dep).
 #
 # Steps: install the missing Debian packages (apt-get update first, only
 # when something is missing); unpack /usr/src/linux-source-6.1.tar.xz under
@@ -21,7 +23,8 @@
 # that every option of the fragment has the value it asks for (Kconfig
 # drops an option whose dependencies are missing without a word: this
 # fails naming them); make bzImage and modules (no module is configured:
-# this writes Module.symvers) and modules_prepare.
+# this writes Module.symvers), modules_prepare and modules_install into
+# the cache.
 #
 # The cache is valid while its stamp matches a hash of the fragment, this
 # script, the linux-source-6.1 package version and the compiler version;
@@ -142,7 +145,8 @@ key=$({
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && [ -f "$info" ]; then
 	# shellcheck disable=SC1090
 	. "$info"
-	if [ -f "$VMLINUZ" ] && [ -f "$KDIR/Module.symvers" ]; then
+	if [ -f "$VMLINUZ" ] && [ -f "$KDIR/Module.symvers" ] &&
+		[ -f "${KMODDIR:-}/modules.dep" ]; then
 		say "cached: $KVER in $KDIR ($(secs $(($(now_ns) - t_all)))s)"
 		cat "$info"
 		exit 0
@@ -215,17 +219,27 @@ if ! (cd "$tree" && "${kmake[@]}" -j"$jobs" bzImage modules) >"$log" 2>&1; then
 fi
 step_done
 
-step "make modules_prepare"
-(cd "$tree" && "${kmake[@]}" modules_prepare) >>"$log" 2>&1 ||
-	die "make modules_prepare failed ($log)"
+step "make modules_prepare modules_install"
+kver=$(cd "$tree" && "${kmake[@]}" kernelrelease)
+# A module directory with no module but modules.builtin and a modules.dep
+# (depmod), for scripts/mkinitramfs.sh: zram and ext4 are built in.
+modroot=$cache/modules
+rm -rf "$modroot"
+(cd "$tree" && "${kmake[@]}" modules_prepare &&
+	"${kmake[@]}" INSTALL_MOD_PATH="$modroot" modules_install) \
+	>>"$log" 2>&1 || die "make modules_prepare modules_install failed ($log)"
+kmoddir=$modroot/lib/modules/$kver
+[ -f "$kmoddir/modules.dep" ] || die "no $kmoddir/modules.dep after modules_install"
+# (the links back to the tree, which the tree's own module builds use)
+rm -f "$kmoddir/build" "$kmoddir/source"
 step_done
 
-kver=$(cd "$tree" && "${kmake[@]}" kernelrelease)
 vmlinuz=$tree/arch/x86/boot/bzImage
 [ -f "$vmlinuz" ] || die "no $vmlinuz after the build"
 [ -f "$tree/Module.symvers" ] || die "no $tree/Module.symvers after the build"
 # printf %q: the paths come back intact through eval or source
-printf 'KDIR=%q\nVMLINUZ=%q\nKVER=%q\n' "$tree" "$vmlinuz" "$kver" >"$info"
+printf 'KDIR=%q\nVMLINUZ=%q\nKVER=%q\nKMODDIR=%q\n' \
+	"$tree" "$vmlinuz" "$kver" "$kmoddir" >"$info"
 echo "$key" >"$stamp"
 
 say "built $kver: $(du -h "$vmlinuz" | cut -f 1) bzImage;" \

@@ -1,0 +1,240 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check-debug: the whole test suite (scripts/check.sh: both passes, in
+# one boot) on the debug kernel of scripts/debug-kernel.sh (lockdep, KASAN,
+# UBSAN, kmemleak, debugobjects, KUnit; booted with panic_on_warn=1), then,
+# in the same boot, a kmemleak scan with the module unloaded, which must
+# report nothing (the guest's /init clears what the kernel's own boot left
+# before the module is first loaded).  The module's KUnit suites run at
+# each load; tests/kunit checks their results.
+#
+#   scripts/check-debug.sh
+#
+# The kernel is built on first use (about 15-20 minutes on 2 cores) and
+# cached in $BUILD/cache/debug-kernel; altfutex.ko is built against it in
+# $BUILD/debug/src, from a copy of module/, include/ and Kbuild, so that
+# the top of the tree (the stock kernel's altfutex.ko and objects) is not
+# touched.  The VM runs in $BUILD/debug (its console log:
+# $BUILD/debug/vm/console.log), so that a `make check` may run meanwhile.
+# The last line of the output is check.sh's total, the kmemleak scan
+# counted as one more test:
+#   N passed, N failed, N skipped
+# Exit status: 0 if nothing failed.
+#
+# Environment:
+#   BUILD       build directory, with the tests built in $BUILD/tests
+#               (default: build; `make check-debug` builds them first)
+#   MODPARAMS   module parameters of the first pass (default: none)
+#   VM_TIMEOUT  seconds before the VM is killed (default: 7200)
+#   ALTFUTEX_WATCHDOG_SCALE  the tests' own watchdogs are this many times
+#               longer (default: 3; tests/harness.h)
+#   ALTFUTEX_TEST_TIMEOUT  seconds per test (default: 300 times that)
+#   VM_APPEND   more kernel command line
+#   MODULE_SRC  where module/, include/ and Kbuild are copied from
+#               (default: the top of this tree)
+#   and those of scripts/debug-kernel.sh and scripts/vm.sh (VM_MEM...).
+set -euo pipefail
+
+me=check-debug
+say() {
+	echo "$me: $*"
+}
+die() {
+	echo "$me: error: $*" >&2
+	exit 2
+}
+now_ns() {
+	date +%s%N
+}
+secs() {
+	local ds=$(($1 / 100000000))
+	echo "$((ds / 10)).$((ds % 10))"
+}
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+t0=$(now_ns)
+[ -d "$BUILD/tests" ] ||
+	die "no $BUILD/tests: build the tests first (make, or make check-debug)"
+for f in "$BUILD"/libaltfutex.so.*; do
+	[ -e "$f" ] || die "no $BUILD/libaltfutex.so.*: build the library first (make)"
+done
+
+# ---- the kernel ----------------------------------------------------------------
+
+info=$(scripts/debug-kernel.sh) || die "scripts/debug-kernel.sh failed"
+KDIR= VMLINUZ= KVER= KMODDIR=
+eval "$info"
+[ -n "$KDIR" ] && [ -n "$VMLINUZ" ] && [ -n "$KVER" ] ||
+	die "scripts/debug-kernel.sh gave no KDIR, VMLINUZ or KVER"
+t_kernel=$(now_ns)
+
+# ---- the module, built against it, out of the tree -------------------------------
+
+dbuild=$BUILD/debug
+src=$dbuild/src
+say "building altfutex.ko for $KVER in $src"
+msrc=${MODULE_SRC:-.}
+for f in module include Kbuild; do
+	[ -e "$msrc/$f" ] || die "no $msrc/$f (MODULE_SRC)"
+done
+rm -rf "$src"
+mkdir -p "$src"
+cp -R "$msrc/module" "$msrc/include" "$msrc/Kbuild" "$src/"
+src=$(cd "$src" && pwd)
+if ! make -C "$KDIR" M="$src" modules >"$dbuild/module-build.log" 2>&1; then
+	sed 's/^/  | /' "$dbuild/module-build.log" >&2
+	die "the module does not build against $KDIR"
+fi
+if grep -E 'warning:|WARNING:' "$dbuild/module-build.log" >&2; then
+	die "the module build against $KDIR warns ($dbuild/module-build.log)"
+fi
+module=$src/altfutex.ko
+[ -f "$module" ] || die "no $module after the build"
+t_module=$(now_ns)
+
+# ---- the guest's files: a build directory of the debug run's own -----------------
+
+# scripts/vm.sh keeps its VM in $BUILD/vm: the debug run gets $dbuild, with
+# copies of the tests and the library.
+rm -rf "$dbuild/tests"
+cp -R "$BUILD/tests" "$dbuild/tests"
+rm -f "$dbuild"/libaltfutex.so*
+cp -P "$BUILD"/libaltfutex.so* "$dbuild/"
+
+# After both passes (scripts/check.sh's CHECK_EPILOGUE), reported as a
+# test named kmemleak, labelled debug.
+cat >"$dbuild/kmemleak-scan.sh" <<'EOF'
+# kmemleak after the tests, with the module unloaded: what it allocated
+# and did not free is then unreferenced.  The module is loaded again
+# afterwards, for /init's own unload check.  Like tests/run-tests.sh, it
+# fails if the kernel logs a report meanwhile, and sends its result to the
+# result port.  Written by scripts/check-debug.sh.
+k=/sys/kernel/debug/kmemleak
+up_cs() {
+	read -r u _ </proc/uptime
+	echo $((${u%.*} * 100 + 1${u#*.} - 100))
+}
+scan() {
+	[ -e "$k" ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	if [ ! -w "$k" ]; then
+		echo "kmemleak: no $k: is this the debug kernel (CONFIG_DEBUG_KMEMLEAK)?"
+		return 1
+	fi
+	loaded=
+	if [ -d /sys/module/altfutex ]; then
+		tries=0
+		until err=$(rmmod altfutex 2>&1); do
+			tries=$((tries + 1))
+			if [ "$tries" -ge 50 ]; then
+				echo "kmemleak: cannot unload the module: $err"
+				return 1
+			fi
+			sleep 0.2
+		done
+		loaded=1
+	fi
+	# An object is reported once it is 5 s old and two scans in a row
+	# found no reference to it.
+	sleep 6
+	echo scan >"$k" && sleep 6 && echo scan >"$k" || return 1
+	leaks=$(cat "$k")
+	if [ -n "$loaded" ]; then
+		set -f
+		# shellcheck disable=SC2086 # the parameters are separate words
+		insmod "$ALTFUTEX_KO" $ALTFUTEX_PARAMS ||
+			echo "kmemleak: warning: could not load the module again"
+		set +f
+	fi
+	if [ -n "$leaks" ]; then
+		echo "kmemleak: $(printf '%s\n' "$leaks" | grep -c '^unreferenced object') suspected leak(s):"
+		printf '%s\n' "$leaks" | sed 's/^/  /'
+		return 1
+	fi
+	echo "kmemleak: no leak"
+}
+dmesg -c >/dev/null
+echo "run-tests: leak scan [debug]" >/dev/kmsg	# a landmark
+t0=$(up_cs)
+scan </dev/null
+st=$?
+dt=$(($(up_cs) - t0))
+dt="$((dt / 100)).$((dt % 100 / 10))s"
+verdict=PASS
+[ "$st" -eq 0 ] || verdict=FAIL
+klog=$(dmesg | grep -E -- "$ALTFUTEX_VM_KLOG_PATTERN")
+if [ -n "$klog" ]; then
+	echo "kmemleak: the kernel logged during the scan:"
+	printf '%s\n' "$klog" | head -n 10 | sed 's/^/  /'
+	verdict=FAIL
+fi
+echo "$verdict  kmemleak [debug] $dt"
+[ -z "${ALTFUTEX_VM_RESULT:-}" ] ||
+	echo "TEST $verdict kmemleak debug $dt${klog:+ klog}" >"$ALTFUTEX_VM_RESULT"
+[ "$verdict" = PASS ]
+EOF
+
+# ---- the run ---------------------------------------------------------------------------
+
+# Each vCPU a socket of its own: QEMU's default topology puts both vCPUs in
+# one socket, sharing a cache, across the two NUMA nodes, and the kernel
+# WARNs about it while booting ("llc-sibling ... is not on the same node"),
+# which panic_on_warn=1 makes fatal.  A second -smp adds to vm.sh's.
+qemu=$(cd "$dbuild" && pwd)/qemu
+cat >"$qemu" <<EOF
+#!/bin/sh
+exec $(printf '%q' "${QEMU:-qemu-system-x86_64}") "\$@" -smp sockets=${VM_SMP:-2},cores=1,threads=1
+EOF
+chmod +x "$qemu"
+
+# panic_on_warn=1: a WARN is fatal.  zram.num_devices=2: swap and disk,
+# zram being built in.  acpi=noirq: PCI interrupts routed from the BIOS's
+# table, not by ACPI, whose interpreter runs the _PRT method of QEMU's
+# i440FX so slowly under TCG with kmemleak that ACPICA gives up after its
+# 30 s loop limit (AE_AML_LOOP_TIMEOUT) and the result port gets no IRQ.
+# ALTFUTEX_WATCHDOG_SCALE (in the guest's environment: the kernel hands
+# name=value words it does not know to init): the tests' own watchdogs
+# are meant for the stock kernel, which runs them 3 to 8 times faster.
+wscale=${ALTFUTEX_WATCHDOG_SCALE:-3}
+case $wscale in
+''|*[!0-9]*|0) die "ALTFUTEX_WATCHDOG_SCALE must be a positive number" ;;
+esac
+append="panic_on_warn=1 zram.num_devices=2 acpi=noirq"
+append+=" ALTFUTEX_WATCHDOG_SCALE=$wscale${VM_APPEND:+ $VM_APPEND}"
+say "kernel $KVER ($(secs $((t_kernel - t0)))s), module" \
+	"($(secs $((t_module - t_kernel)))s); booting $VMLINUZ with '$append'"
+last=$dbuild/last-line
+: >"$last"
+rc=0
+# The count line of check.sh comes last, after our figures: hold each line
+# back until the next one arrives.
+KVER=$KVER VMLINUZ=$VMLINUZ MODULE=$module BUILD=$dbuild QEMU=$qemu \
+	KMODDIR=${KMODDIR:-} \
+	VM_APPEND=$append \
+	VM_TIMEOUT=${VM_TIMEOUT:-7200} \
+	ALTFUTEX_TEST_TIMEOUT=${ALTFUTEX_TEST_TIMEOUT:-$((300 * wscale))} \
+	CHECK_EPILOGUE='sh ./kmemleak-scan.sh' \
+	CHECK_FILES="$dbuild/kmemleak-scan.sh" \
+	scripts/check.sh | {
+		prev= have=
+		while IFS= read -r line; do
+			[ -z "$have" ] || printf '%s\n' "$prev"
+			prev=$line have=1
+		done
+		printf '%s\n' "$prev" >"$last"
+	} || rc=$?
+boot=$(sed -n 's/^boot=//p' "$dbuild/vm/verdict" 2>/dev/null || true)
+vmtime=$(sed -n 's/^elapsed=//p' "$dbuild/vm/verdict" 2>/dev/null || true)
+say "kernel $(secs $((t_kernel - t0)))s, module $(secs $((t_module - t_kernel)))s," \
+	"VM ${vmtime:-?}s (boot ${boot:-?}s), total $(secs $(($(now_ns) - t0)))s;" \
+	"console: $dbuild/vm/console.log"
+line=$(cat "$last")
+case $line in
+*' passed, '*' failed, '*' skipped') echo "$line" ;;
+*)
+	[ -z "$line" ] || echo "$line"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1 ;;
+esac
+exit "$rc"
