@@ -27,7 +27,7 @@
 #               (default: build; `make check-debug` builds them first)
 #   MODPARAMS   module parameters of the first pass (default: none)
 #   VM_TIMEOUT  seconds before the VM is killed (default: 7200)
-#   ALTFUTEX_WATCHDOG_SCALE  the tests' own watchdogs are this many times
+#   ALTFUTEX_TEST_SCALE  the tests' own watchdogs are this many times
 #               longer (default: 3; tests/harness.h)
 #   ALTFUTEX_TEST_TIMEOUT  seconds per test (default: 300 times that)
 #   VM_APPEND   more kernel command line
@@ -193,15 +193,15 @@ chmod +x "$qemu"
 # table, not by ACPI, whose interpreter runs the _PRT method of QEMU's
 # i440FX so slowly under TCG with kmemleak that ACPICA gives up after its
 # 30 s loop limit (AE_AML_LOOP_TIMEOUT) and the result port gets no IRQ.
-# ALTFUTEX_WATCHDOG_SCALE (in the guest's environment: the kernel hands
+# ALTFUTEX_TEST_SCALE (in the guest's environment: the kernel hands
 # name=value words it does not know to init): the tests' own watchdogs
-# are meant for the stock kernel, which runs them 3 to 8 times faster.
-wscale=${ALTFUTEX_WATCHDOG_SCALE:-3}
+# are meant for the stock kernel, which runs them several times faster.
+wscale=${ALTFUTEX_TEST_SCALE:-3}
 case $wscale in
-''|*[!0-9]*|0) die "ALTFUTEX_WATCHDOG_SCALE must be a positive number" ;;
+''|*[!0-9]*|0) die "ALTFUTEX_TEST_SCALE must be a positive number" ;;
 esac
 append="panic_on_warn=1 zram.num_devices=2 acpi=noirq"
-append+=" ALTFUTEX_WATCHDOG_SCALE=$wscale${VM_APPEND:+ $VM_APPEND}"
+append+=" ALTFUTEX_TEST_SCALE=$wscale${VM_APPEND:+ $VM_APPEND}"
 say "kernel $KVER ($(secs $((t_kernel - t0)))s), module" \
 	"($(secs $((t_module - t_kernel)))s); booting $VMLINUZ with '$append'"
 last=$dbuild/last-line
