@@ -162,25 +162,6 @@ static void test_munmap(void)
 	t_log("fds stay wakeable after their mapping is unmapped");
 }
 
-/* Active objects of slab cache @name, or -1 if it cannot be seen. */
-static long slab_active(const char *name)
-{
-	char line[512];
-	long n = -1;
-	FILE *f = fopen("/proc/slabinfo", "r");
-	size_t len = strlen(name);
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ' ') {
-			n = atol(line + len);
-			break;
-		}
-	fclose(f);
-	return n;
-}
-
 static void test_no_leak(void)
 {
 	static uint32_t word;
@@ -189,7 +170,7 @@ static void test_no_leak(void)
 
 	fds_before = dup(0);
 	close(fds_before);
-	before = slab_active("altfutex_fd");
+	before = t_slab_active("altfutex_fd");
 	for (i = 0; i < NR_CYCLES; i++) {
 		fd = altfutex_fd(&word, 0, ALTFUTEX_PRIVATE);
 		CHECK(fd >= 0, "cycle %d: %d", i, fd);
@@ -202,7 +183,7 @@ static void test_no_leak(void)
 	CHECK(fd == fds_before, "fd numbers leaked (%d vs %d)", fd,
 	      fds_before);
 	close(fd);
-	after = slab_active("altfutex_fd");
+	after = t_slab_active("altfutex_fd");
 	if (before < 0 || after < 0) {
 		/* a merged cache (no slab_nomerge) has no line of its own */
 		t_log("%d cycles; altfutex_fd not in /proc/slabinfo: no slab check",

@@ -230,31 +230,6 @@ static void truncate_(const struct backend *be)
 
 /* ---- exit and kill ------------------------------------------------------- */
 
-/*
- * Active objects of slab cache @name (slab_nomerge in the VM), or -1.
- * The cache is shrunk first, so that the free objects that per-CPU slabs
- * keep do not count as active.
- */
-static long slab_active(const char *name)
-{
-	char line[512];
-	long n = -1;
-	FILE *f = fopen("/proc/slabinfo", "r");
-	size_t len = strlen(name);
-
-	snprintf(line, sizeof(line), "/sys/kernel/slab/%s/shrink", name);
-	np_write_str(line, "1");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ' ') {
-			n = atol(line + len);
-			break;
-		}
-	fclose(f);
-	return n;
-}
-
 #define EX_THREADS 20
 #define EX_FDS 200
 
@@ -305,7 +280,7 @@ static void exit_kill(const struct backend *be)
 	*shared = 0;
 	if (af) {
 		CHECK(altfutex_open() >= 0, "altfutex_open");
-		f0 = slab_active("altfutex_fd");
+		f0 = t_slab_active("altfutex_fd");
 		r0 = np_read_long("/sys/module/altfutex/refcnt");
 	}
 	CHECK(!pipe(p), "pipe: %s", strerror(errno));
@@ -315,7 +290,7 @@ static void exit_kill(const struct backend *be)
 	}
 	if (af)
 		t_log("one process's waiters asleep: slab altfutex_fd %ld",
-		      slab_active("altfutex_fd"));
+		      t_slab_active("altfutex_fd"));
 	CHECK(t_reap(kid[0]) == 0, "the exiting process failed");
 	kill(kid[1], SIGKILL);
 	CHECK(waitpid(kid[1], &st, 0) == kid[1] && WIFSIGNALED(st),
@@ -326,7 +301,7 @@ static void exit_kill(const struct backend *be)
 	if (af) {
 		/* freeing may lag a little behind the exit (RCU, per-CPU slabs) */
 		for (i = 0; i < 50; i++) {
-			f1 = slab_active("altfutex_fd");
+			f1 = t_slab_active("altfutex_fd");
 			r1 = np_read_long("/sys/module/altfutex/refcnt");
 			if (r1 == r0 && f1 - f0 < EX_FDS / 10)
 				break;
