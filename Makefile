@@ -70,7 +70,7 @@ MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild \
 	include/uapi/linux/altfutex.h
 
 .PHONY: all module lib tests examples deps vm check run clean distclean \
-	sparse checkpatch help bench bench-bin matrix
+	sparse checkpatch help bench bench-bin matrix check-debug
 
 BENCH_BIN := $(BUILD)/bench/bench
 
@@ -88,6 +88,9 @@ help:
 	@echo "                trixie, sid, or a version such as"
 	@echo "                6.12.117+deb13-amd64)"
 	@echo "make matrix     make check on bookworm's, trixie's and sid's kernels"
+	@echo "make check-debug"
+	@echo "                make check on a kernel built with lockdep, KASAN,"
+	@echo "                kmemleak, UBSAN..., then a kmemleak scan"
 	@echo "make bench      benchmark altfutex against the kernel futex in"
 	@echo "                one VM; writes bench/results.csv, bench/plot.png"
 	@echo "make sparse     build the module with sparse (C=2)"
@@ -204,6 +207,11 @@ bench: all
 # The same tests on each kernel of the matrix, one VM boot each.
 matrix: lib tests
 	BUILD="$(BUILD)" scripts/matrix.sh
+
+# The suite on a 6.1 built (once, into $(BUILD)/cache) with the kernel's
+# bug detectors, then a kmemleak scan.
+check-debug: lib tests
+	BUILD="$(BUILD)" MODPARAMS="$(MODPARAMS)" scripts/check-debug.sh
 
 # clean keeps the downloaded kernels and the build roots ($(BUILD)/cache);
 # distclean removes them too.
