@@ -15,8 +15,9 @@
 # busy machine) and cached in $BUILD/cache/debug-kernel; altfutex.ko is
 # built against it in $BUILD/debug/src, from a copy of module/, include/
 # and Kbuild, so that the top of the tree (the stock kernel's altfutex.ko
-# and objects) is not touched.  The suite then takes 20-25 minutes.  The VM runs in $BUILD/debug (its console log:
-# $BUILD/debug/vm/console.log), so that a `make check` may run meanwhile.
+# and objects) is not touched.  The suite then takes 20-25 minutes.  The
+# VM runs in $BUILD/debug (its console log: $BUILD/debug/vm/console.log),
+# so that a `make check` may run meanwhile.
 # The last line of the output is check.sh's total, the kmemleak scan
 # counted as one more test:
 #   N passed, N failed, N skipped
