@@ -60,6 +60,16 @@ secs() {
 	echo "$((ds / 10)).$((ds % 10))"
 }
 
+case $# in
+0) ;;
+*)
+	case $1 in
+	-h|--help) sed -n '4,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+	esac
+	echo "usage: scripts/check-debug.sh (no arguments; see the top of it)" >&2
+	exit 2 ;;
+esac
+
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 t0=$(now_ns)
@@ -69,7 +79,7 @@ for f in "$BUILD"/libaltfutex.so.*; do
 	[ -e "$f" ] || die "no $BUILD/libaltfutex.so.*: build the library first (make)"
 done
 
-# ---- the kernel ----------------------------------------------------------------
+# ---- the kernel ------------------------------------------------------------
 
 info=$(scripts/debug-kernel.sh) || fail "scripts/debug-kernel.sh failed"
 KDIR= VMLINUZ= KVER= KMODDIR=
@@ -78,7 +88,7 @@ eval "$info"
 	fail "scripts/debug-kernel.sh gave no KDIR, VMLINUZ or KVER"
 t_kernel=$(now_ns)
 
-# ---- the module, built against it, out of the tree -------------------------------
+# ---- the module, built against it, out of the tree -------------------------
 
 dbuild=$BUILD/debug
 src=$dbuild/src
@@ -102,7 +112,7 @@ module=$src/altfutex.ko
 [ -f "$module" ] || fail "no $module after the build"
 t_module=$(now_ns)
 
-# ---- the guest's files: a build directory of the debug run's own -----------------
+# ---- the guest's files: a build directory of the debug run's own -----------
 
 # scripts/vm.sh keeps its VM in $BUILD/vm: the debug run gets $dbuild, with
 # copies of the tests and the library.
@@ -156,7 +166,8 @@ scan() {
 		set +f
 	fi
 	if [ -n "$leaks" ]; then
-		echo "kmemleak: $(printf '%s\n' "$leaks" | grep -c '^unreferenced object') suspected leak(s):"
+		n=$(printf '%s\n' "$leaks" | grep -c '^unreferenced object')
+		echo "kmemleak: $n suspected leak(s):"
 		printf '%s\n' "$leaks" | sed 's/^/  /'
 		return 1
 	fi
@@ -183,7 +194,7 @@ echo "$verdict  kmemleak [debug] $dt"
 [ "$verdict" = PASS ]
 EOF
 
-# ---- the run ---------------------------------------------------------------------------
+# ---- the run ---------------------------------------------------------------
 
 # Each vCPU a socket of its own: QEMU's default topology puts both vCPUs in
 # one socket, sharing a cache, across the two NUMA nodes, and the kernel
@@ -192,7 +203,8 @@ EOF
 qemu=$(cd "$dbuild" && pwd)/qemu
 cat >"$qemu" <<EOF
 #!/bin/sh
-exec $(printf '%q' "${QEMU:-qemu-system-x86_64}") "\$@" -smp sockets=${VM_SMP:-2},cores=1,threads=1
+exec $(printf '%q' "${QEMU:-qemu-system-x86_64}") "\$@" \\
+	-smp sockets=${VM_SMP:-2},cores=1,threads=1
 EOF
 chmod +x "$qemu"
 
@@ -234,7 +246,8 @@ KVER=$KVER VMLINUZ=$VMLINUZ MODULE=$module BUILD=$dbuild QEMU=$qemu \
 	} || rc=$?
 boot=$(sed -n 's/^boot=//p' "$dbuild/vm/verdict" 2>/dev/null || true)
 vmtime=$(sed -n 's/^elapsed=//p' "$dbuild/vm/verdict" 2>/dev/null || true)
-say "kernel $(secs $((t_kernel - t0)))s, module $(secs $((t_module - t_kernel)))s," \
+say "kernel $(secs $((t_kernel - t0)))s," \
+	"module $(secs $((t_module - t_kernel)))s," \
 	"VM ${vmtime:-?}s (boot ${boot:-?}s), total $(secs $(($(now_ns) - t0)))s;" \
 	"console: $dbuild/vm/console.log"
 line=$(cat "$last")

@@ -112,7 +112,7 @@ step_done() {
 	say "$step_name: ${dt}s"
 }
 
-# ---- packages ----------------------------------------------------------------
+# ---- packages --------------------------------------------------------------
 
 pkgs="$srcpkg bc bison flex libelf-dev gcc make xz-utils cpio kmod"
 missing=
@@ -132,7 +132,7 @@ if [ -n "$missing" ]; then
 fi
 [ -r "$tarball" ] || die "no $tarball (package $srcpkg)"
 
-# ---- the cache -----------------------------------------------------------------
+# ---- the cache -------------------------------------------------------------
 
 srcver=$(dpkg-query -W -f='${Version}' "$srcpkg")
 ccver=$(gcc --version | head -n 1)
@@ -154,7 +154,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && [ -f "$info" ]; then
 fi
 rm -f "$stamp"
 
-# ---- source ----------------------------------------------------------------------
+# ---- source ----------------------------------------------------------------
 
 if [ ! -f "$cache/source-version" ] ||
 	[ "$(cat "$cache/source-version")" != "$srcpkg $srcver" ] ||
@@ -169,7 +169,7 @@ else
 	say "source: $srcpkg $srcver, already unpacked in $tree"
 fi
 
-# ---- configuration -----------------------------------------------------------------
+# ---- configuration ---------------------------------------------------------
 
 step "configuring (tinyconfig + ${fragment#"$top"/})"
 (
@@ -203,13 +203,14 @@ while IFS= read -r line; do
 	esac
 done <"$fragment"
 if [ -n "$bad" ]; then
-	say "these options of ${fragment#"$top"/} did not get their value (missing dependencies?):"
+	say "these options of ${fragment#"$top"/} did not get their value" \
+		"(missing dependencies?):"
 	printf '%s' "$bad" >&2
 	die "configuration check failed"
 fi
 step_done
 
-# ---- build -----------------------------------------------------------------------------
+# ---- build -----------------------------------------------------------------
 
 step "make -j$jobs bzImage modules"
 log=$cache/build.log
@@ -229,7 +230,8 @@ rm -rf "$modroot"
 	"${kmake[@]}" INSTALL_MOD_PATH="$modroot" modules_install) \
 	>>"$log" 2>&1 || die "make modules_prepare modules_install failed ($log)"
 kmoddir=$modroot/lib/modules/$kver
-[ -f "$kmoddir/modules.dep" ] || die "no $kmoddir/modules.dep after modules_install"
+[ -f "$kmoddir/modules.dep" ] ||
+	die "no $kmoddir/modules.dep after modules_install"
 # (the links back to the tree, which the tree's own module builds use)
 rm -f "$kmoddir/build" "$kmoddir/source"
 step_done
