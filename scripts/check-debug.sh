@@ -82,7 +82,7 @@ done
 # ---- the kernel ------------------------------------------------------------
 
 info=$(scripts/debug-kernel.sh) || fail "scripts/debug-kernel.sh failed"
-KDIR= VMLINUZ= KVER= KMODDIR=
+KDIR='' VMLINUZ='' KVER='' KMODDIR=''
 eval "$info"
 [ -n "$KDIR" ] && [ -n "$VMLINUZ" ] && [ -n "$KVER" ] ||
 	fail "scripts/debug-kernel.sh gave no KDIR, VMLINUZ or KVER"
@@ -196,18 +196,6 @@ EOF
 
 # ---- the run ---------------------------------------------------------------
 
-# Each vCPU a socket of its own: QEMU's default topology puts both vCPUs in
-# one socket, sharing a cache, across the two NUMA nodes, and the kernel
-# WARNs about it while booting ("llc-sibling ... is not on the same node"),
-# which panic_on_warn=1 makes fatal.  A second -smp adds to vm.sh's.
-qemu=$(cd "$dbuild" && pwd)/qemu
-cat >"$qemu" <<EOF
-#!/bin/sh
-exec $(printf '%q' "${QEMU:-qemu-system-x86_64}") "\$@" \\
-	-smp sockets=${VM_SMP:-2},cores=1,threads=1
-EOF
-chmod +x "$qemu"
-
 # panic_on_warn=1: a WARN is fatal.  zram.num_devices=2: swap and disk,
 # zram being built in.  acpi=noirq: PCI interrupts routed from the BIOS's
 # table, not by ACPI, whose interpreter runs the _PRT method of QEMU's
@@ -229,7 +217,7 @@ last=$dbuild/last-line
 rc=0
 # The count line of check.sh comes last, after our figures: hold each line
 # back until the next one arrives.
-KVER=$KVER VMLINUZ=$VMLINUZ MODULE=$module BUILD=$dbuild QEMU=$qemu \
+KVER=$KVER VMLINUZ=$VMLINUZ MODULE=$module BUILD=$dbuild \
 	KMODDIR=${KMODDIR:-} \
 	VM_APPEND=$append \
 	VM_TIMEOUT=${VM_TIMEOUT:-7200} \
@@ -237,7 +225,7 @@ KVER=$KVER VMLINUZ=$VMLINUZ MODULE=$module BUILD=$dbuild QEMU=$qemu \
 	CHECK_EPILOGUE='sh ./kmemleak-scan.sh' \
 	CHECK_FILES="$dbuild/kmemleak-scan.sh" \
 	scripts/check.sh | {
-		prev= have=
+		prev='' have=''
 		while IFS= read -r line; do
 			[ -z "$have" ] || printf '%s\n' "$prev"
 			prev=$line have=1
