@@ -21,10 +21,8 @@
 set -euo pipefail
 
 me=bench
-die() {
-	echo "$me: error: $*" >&2
-	exit 2
-}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 reps=9 dur=0.5 write=1
 while getopts r:d:nh opt; do

@@ -39,25 +39,13 @@
 set -euo pipefail
 
 me=check-debug
-say() {
-	echo "$me: $*"
-}
-die() {
-	echo "$me: error: $*" >&2
-	exit 2
-}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 # A step before the tests failed: that is one failure.
 fail() {
 	echo "$me: error: $*" >&2
 	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
-}
-now_ns() {
-	date +%s%N
-}
-secs() {
-	local ds=$(($1 / 100000000))
-	echo "$((ds / 10)).$((ds % 10))"
 }
 
 case $# in
@@ -236,7 +224,7 @@ boot=$(sed -n 's/^boot=//p' "$dbuild/vm/verdict" 2>/dev/null || true)
 vmtime=$(sed -n 's/^elapsed=//p' "$dbuild/vm/verdict" 2>/dev/null || true)
 say "kernel $(secs $((t_kernel - t0)))s," \
 	"module $(secs $((t_module - t_kernel)))s," \
-	"VM ${vmtime:-?}s (boot ${boot:-?}s), total $(secs $(($(now_ns) - t0)))s;" \
+	"VM ${vmtime:-?}s (boot ${boot:-?}s), total $(since "$t0")s;" \
 	"console: $dbuild/vm/console.log"
 line=$(cat "$last")
 case $line in

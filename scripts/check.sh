@@ -28,10 +28,8 @@
 set -euo pipefail
 
 me=check
-die() {
-	echo "$me: error: $*" >&2
-	exit 2
-}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

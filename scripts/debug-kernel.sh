@@ -38,21 +38,8 @@
 set -euo pipefail
 
 me=debug-kernel
-say() {
-	echo "$me: $*" >&2
-}
-die() {
-	echo "$me: error: $*" >&2
-	exit 2
-}
-now_ns() {
-	date +%s%N
-}
-# seconds with one decimal from a nanosecond count
-secs() {
-	local ds=$(($1 / 100000000))
-	echo "$((ds / 10)).$((ds % 10))"
-}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 mode=build
 case ${1:-} in
@@ -107,7 +94,7 @@ step() {	# NAME: start timing a step
 }
 step_done() {
 	local dt
-	dt=$(secs $(($(now_ns) - step_start)))
+	dt=$(since "$step_start")
 	figures+=("$step_name ${dt}s")
 	say "$step_name: ${dt}s"
 }
@@ -147,7 +134,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && [ -f "$info" ]; then
 	. "$info"
 	if [ -f "$VMLINUZ" ] && [ -f "$KDIR/Module.symvers" ] &&
 		[ -f "${KMODDIR:-}/modules.dep" ]; then
-		say "cached: $KVER in $KDIR ($(secs $(($(now_ns) - t_all)))s)"
+		say "cached: $KVER in $KDIR ($(since "$t_all")s)"
 		cat "$info"
 		exit 0
 	fi
@@ -245,5 +232,5 @@ printf 'KDIR=%q\nVMLINUZ=%q\nKVER=%q\nKMODDIR=%q\n' \
 echo "$key" >"$stamp"
 
 say "built $kver: $(du -h "$vmlinuz" | cut -f 1) bzImage;" \
-	"${figures[*]/%/;} total $(secs $(($(now_ns) - t_all)))s"
+	"${figures[*]/%/;} total $(since "$t_all")s"
 cat "$info"

@@ -47,19 +47,8 @@
 set -euo pipefail
 
 me=kernel
-die() {
-	echo "$me: error: $*" >&2
-	exit 2
-}
-say() {
-	echo "$me: $*" >&2
-}
-now() {
-	date +%s.%N
-}
-since() {
-	awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'
-}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -114,12 +103,12 @@ apt_update() {
 		[ $(($(date +%s) - $(stat -c %Y "$stamp"))) -lt "$APT_MAX_AGE" ]; then
 		return 0
 	fi
-	t0=$(now)
+	t0=$(now_ns)
 	mapfile -t o < <(apt_opts "$1")
 	apt-get "${o[@]}" -q update >&2 ||
 		die "apt-get update of $1 failed"
 	touch "$stamp"
-	say "read the $1 index in $(since "$t0")"
+	say "read the $1 index in $(since "$t0") s"
 }
 
 # apt-cache depends of package $2 in suite $1, one "Depends:" name a line.
@@ -176,11 +165,11 @@ download() {
 		compgen -G "$dir/${p}_*.deb" >/dev/null || missing+=("$p")
 	done
 	[ ${#missing[@]} -gt 0 ] || return 0
-	t0=$(now)
+	t0=$(now_ns)
 	mapfile -t o < <(apt_opts "$suite")
 	(cd "$dir" && apt-get "${o[@]}" -q download "${missing[@]}" >&2) ||
 		die "apt-get download ${missing[*]} from $suite failed"
-	say "downloaded ${missing[*]} ($(du -sh "$dir" | cut -f 1) in all) in $(since "$t0")"
+	say "downloaded ${missing[*]} ($(du -sh "$dir" | cut -f 1) in all) in $(since "$t0") s"
 }
 
 # The header packages of kernel $2 in suite $1.
@@ -215,7 +204,7 @@ prepare() {
 	# shellcheck disable=SC2086 # one package a word
 	download "$suite" "$CACHE/debs/$kver" $pkgs
 
-	t0=$(now)
+	t0=$(now_ns)
 	rm -rf "$dir"
 	mkdir -p "$dir/root"
 	for p in "$CACHE/debs/$kver"/linux-{image,binary,modules}-*.deb; do
@@ -232,7 +221,7 @@ prepare() {
 	ln -s "root/lib/modules/$kver" "$dir/modules"
 	echo "$suite" >"$dir/suite"
 	touch "$dir/ready"
-	say "unpacked kernel $kver (from $suite) in $(since "$t0")"
+	say "unpacked kernel $kver (from $suite) in $(since "$t0") s"
 }
 
 # ---- building ----------------------------------------------------------------
@@ -270,7 +259,7 @@ buildroot() {
 				--no-install-recommends mmdebstrap >&2; } ||
 			die "cannot install mmdebstrap"
 	}
-	t0=$(now)
+	t0=$(now_ns)
 	rm -rf "$root" "$root.compilers"
 	inc="make,libc6-dev,libelf1t64,libssl3t64,zlib1g,pahole"
 	inc+=",$(echo "$want" | tr -s ' ' ',' | sed 's/,$//')"
@@ -280,7 +269,7 @@ buildroot() {
 		sid "$root" "$(mirror)" >&2 || die "mmdebstrap failed"
 	echo "$want" >"$root.compilers"
 	touch "$root/.ready"
-	say "made the build root ($(du -sh "$root" | cut -f 1)) in $(since "$t0")"
+	say "made the build root ($(du -sh "$root" | cut -f 1)) in $(since "$t0") s"
 }
 
 module() {
@@ -297,7 +286,7 @@ module() {
 		touch "$root/.headers-$kver"
 	fi
 
-	t0=$(now)
+	t0=$(now_ns)
 	src=/build/$kver
 	rm -rf "${root:?}$src"
 	mkdir -p "$root$src"
@@ -310,7 +299,7 @@ module() {
 		die "building altfutex.ko for $kver failed"
 	mkdir -p "$(dirname "$out")"
 	cp "$root$src/altfutex.ko" "$out"
-	say "built $out for $kver in $(since "$t0")"
+	say "built $out for $kver in $(since "$t0") s"
 }
 
 case ${1:-} in

@@ -32,10 +32,8 @@
 set -euo pipefail
 
 me=${0##*/}
-die() {
-	echo "$me: error: $*" >&2
-	exit 2
-}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 usage() {
 	sed -n '4,8s/^# \{0,1\}//p' "$0"

@@ -49,20 +49,10 @@
 set -euo pipefail
 
 me=vm
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 usage() {
 	sed -n '4,6s/^# \{0,1\}//p' "$0"
-}
-die() {
-	echo "$me: error: $*" >&2
-	exit 2
-}
-now_ns() {
-	date +%s%N
-}
-# seconds with one decimal from a nanosecond count
-secs() {
-	local ds=$(($1 / 100000000))
-	echo "$((ds / 10)).$((ds % 10))"
 }
 
 cmd='' have_cmd='' files=''
