@@ -239,17 +239,7 @@ static void sc_pageout(const struct backend *be)
 	if (np_read_long("/proc/sys/vm/swappiness") < 0 ||
 	    access("/proc/swaps", F_OK))
 		t_skip("the kernel has no swap support");
-	{
-		FILE *f = fopen("/proc/swaps", "r");
-		char line[256];
-		int lines = 0;
-
-		while (f && fgets(line, sizeof(line), f))
-			lines++;
-		if (f)
-			fclose(f);
-		CHECK(lines > 1, "no swap device is active (the test VM sets one up)");
-	}
+	CHECK(np_swap_devices() > 0, "no swap device is active (the test VM sets one up)");
 	for (i = 0; i < n; i++) {
 		region_make(&r[i], i);
 		region_wait(&r[i], be);

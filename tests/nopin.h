@@ -121,6 +121,22 @@ struct np_waiter {
 	int ret;
 };
 
+/* Read @path into @buf (NUL-terminated): the byte count, -1 on error. */
+static inline int np_read_buf(const char *path, char *buf, size_t size)
+{
+	int fd, n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return n;
+}
+
 /*
  * Is thread @tid of @pid (0: this process) asleep in system call @sysno?
  * 1 yes, 0 not (yet), -1 gone.
@@ -128,34 +144,21 @@ struct np_waiter {
 static inline int np_asleep(pid_t pid, pid_t tid, long sysno)
 {
 	char path[96], buf[256];
-	int fd, n;
 	char *p;
 
 	if (!pid)
 		pid = getpid();
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (np_read_buf(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
 	p = strrchr(buf, ')');
 	if (!p || p[2] == 'Z' || p[2] == 'X')
 		return -1;
 	if (p[2] != 'S')
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	if (np_read_buf(path, buf, sizeof(buf)) <= 0)
 		return 0;
-	buf[n] = 0;
 	return atol(buf) == sysno;
 }
 
@@ -315,16 +318,9 @@ static inline int np_two_nodes(void)
 /* Read a small sysfs/proc number; -1 if absent. */
 static inline long np_read_long(const char *path)
 {
-	char buf[64] = "";
-	long v = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[64];
 
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) > 0)
-		v = atol(buf);
-	close(fd);
-	return v;
+	return np_read_buf(path, buf, sizeof(buf)) > 0 ? atol(buf) : -1;
 }
 
 static inline int np_write_str(const char *path, const char *s)
@@ -357,6 +353,21 @@ static inline long np_meminfo_kb(const char *field)
 }
 
 /* The disk file system of the test VM, or NULL. */
+/* How many swap devices are active (the lines of /proc/swaps after its header). */
+static inline int np_swap_devices(void)
+{
+	FILE *f = fopen("/proc/swaps", "r");
+	char line[256];
+	int lines = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		lines++;
+	fclose(f);
+	return lines > 1 ? lines - 1 : 0;
+}
+
 static inline const char *np_disk(void)
 {
 	const char *d = getenv("ALTFUTEX_VM_DISK");

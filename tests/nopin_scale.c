@@ -91,17 +91,7 @@ static void sc_scale(const struct backend *be)
 	if (!strcmp(be->name, "native") && getenv("ALTFUTEX_PARAMS") &&
 	    strstr(getenv("ALTFUTEX_PARAMS"), "hash_size"))
 		t_skip("native futex: already run in the pass with the default module parameters");
-	{
-		FILE *f = fopen("/proc/swaps", "r");
-		char line[256];
-		int lines = 0;
-
-		while (f && fgets(line, sizeof(line), f))
-			lines++;
-		if (f)
-			fclose(f);
-		CHECK(lines > 1, "no swap device is active (the test VM sets one up)");
-	}
+	CHECK(np_swap_devices() > 0, "no swap device is active (the test VM sets one up)");
 	CHECK(np_meminfo_kb("SwapFree") > (long)(len / 1024 / 2),
 	      "not enough swap");
 	if (with_fds) {
