@@ -175,15 +175,16 @@ fi
 leaks=/sys/kernel/debug/kmemleak
 if [ -w "$leaks" ]; then
 	sleep 5
+	level=$(awk '{ print $1 }' /proc/sys/kernel/printk)
 	echo 6 >/proc/sys/kernel/printk
 	if echo scan 2>/dev/null >"$leaks"; then
 		n=$(grep -c '^unreferenced object' "$leaks")
 		echo clear >"$leaks"
-		echo 8 >/proc/sys/kernel/printk
+		echo "$level" >/proc/sys/kernel/printk
 		kmsg "kmemleak baseline at $(uptime_s) s:" \
 			"$n object(s) of the boot set aside"
 	else
-		echo 8 >/proc/sys/kernel/printk
+		echo "$level" >/proc/sys/kernel/printk
 		say "warning: kmemleak does not scan"
 	fi
 fi
