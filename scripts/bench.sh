@@ -40,10 +40,7 @@ bin=$BUILD/bench/bench
 [ -x "$bin" ] || die "no $bin (make)"
 if ! command -v gnuplot >/dev/null; then
 	echo "$me: installing gnuplot-nox for the plot"
-	SUDO=
-	[ "$(id -u)" -eq 0 ] || SUDO=sudo
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
-		--no-install-recommends gnuplot-nox >/dev/null ||
+	scripts/deps.sh gnuplot-nox ||
 		echo "$me: warning: no gnuplot, no plot" >&2
 fi
 

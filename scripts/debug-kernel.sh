@@ -101,22 +101,8 @@ step_done() {
 
 # ---- packages --------------------------------------------------------------
 
-pkgs="$srcpkg bc bison flex libelf-dev gcc make xz-utils cpio kmod"
-missing=
-for p in $pkgs; do
-	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$st" = installed ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	step "installing:$missing"
-	SUDO=
-	[ "$(id -u)" -eq 0 ] || SUDO=sudo
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -q >&2
-	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -q --no-install-recommends $missing >&2
-	step_done
-fi
+"$top"/scripts/deps.sh "$srcpkg" bc bison flex libelf-dev gcc make xz-utils \
+	cpio kmod || die "cannot install the packages the kernel build needs"
 [ -r "$tarball" ] || die "no $tarball (package $srcpkg)"
 
 # ---- the cache -------------------------------------------------------------

@@ -250,15 +250,8 @@ buildroot() {
 		# shellcheck disable=SC2086 # one compiler a word
 		want=$(printf '%s\n' $want $have | sort -u | tr '\n' ' ')
 	fi
-	command -v mmdebstrap >/dev/null || {
-		say "installing mmdebstrap"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends mmdebstrap >&2 ||
-			{ apt-get update -q >&2 &&
-			  DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-				--no-install-recommends mmdebstrap >&2; } ||
-			die "cannot install mmdebstrap"
-	}
+	command -v mmdebstrap >/dev/null || "$top"/scripts/deps.sh mmdebstrap ||
+		die "cannot install mmdebstrap"
 	t0=$(now_ns)
 	rm -rf "$root" "$root.compilers"
 	inc="make,libc6-dev,libelf1t64,libssl3t64,zlib1g,pahole"
