@@ -109,78 +109,58 @@ cp -R "$BUILD/tests" "$dbuild/tests"
 rm -f "$dbuild"/libaltfutex.so*
 cp -P "$BUILD"/libaltfutex.so* "$dbuild/"
 
-# After both passes (scripts/check.sh's CHECK_EPILOGUE), reported as a
-# test named kmemleak, labelled debug.
-cat >"$dbuild/kmemleak-scan.sh" <<'EOF'
+# After both passes (scripts/check.sh's CHECK_EPILOGUE), tests/run-tests.sh
+# runs the leak scan as one more test, named kmemleak and labelled debug:
+# it times it, fails it if the kernel logs a report meanwhile and sends
+# the result to the result port, as for every other test.
+rm -rf "$dbuild/leakscan"
+mkdir -p "$dbuild/leakscan"
+cat >"$dbuild/leakscan/kmemleak" <<'EOF'
+#!/bin/sh
 # kmemleak after the tests, with the module unloaded: what it allocated
 # and did not free is then unreferenced.  The module is loaded again
-# afterwards, for /init's own unload check.  Like tests/run-tests.sh, it
-# fails if the kernel logs a report meanwhile, and sends its result to the
-# result port.  Written by scripts/check-debug.sh.
+# afterwards, for /init's own unload check.  Written by
+# scripts/check-debug.sh.
 k=/sys/kernel/debug/kmemleak
-up_cs() {
-	read -r u _ </proc/uptime
-	echo $((${u%.*} * 100 + 1${u#*.} - 100))
-}
-scan() {
-	[ -e "$k" ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-	if [ ! -w "$k" ]; then
-		echo "kmemleak: no $k: is this the debug kernel (CONFIG_DEBUG_KMEMLEAK)?"
-		return 1
-	fi
-	loaded=
-	if [ -d /sys/module/altfutex ]; then
-		tries=0
-		until err=$(rmmod altfutex 2>&1); do
-			tries=$((tries + 1))
-			if [ "$tries" -ge 50 ]; then
-				echo "kmemleak: cannot unload the module: $err"
-				return 1
-			fi
-			sleep 0.2
-		done
-		loaded=1
-	fi
-	# An object is reported once it is 5 s old and two scans in a row
-	# found no reference to it.
-	sleep 6
-	echo scan >"$k" && sleep 6 && echo scan >"$k" || return 1
-	leaks=$(cat "$k")
-	if [ -n "$loaded" ]; then
-		set -f
-		# shellcheck disable=SC2086 # the parameters are separate words
-		insmod "$ALTFUTEX_KO" $ALTFUTEX_PARAMS ||
-			echo "kmemleak: warning: could not load the module again"
-		set +f
-	fi
-	if [ -n "$leaks" ]; then
-		n=$(printf '%s\n' "$leaks" | grep -c '^unreferenced object')
-		echo "kmemleak: $n suspected leak(s):"
-		printf '%s\n' "$leaks" | sed 's/^/  /'
-		return 1
-	fi
-	echo "kmemleak: no leak"
-}
-dmesg -c >/dev/null
-echo "run-tests: leak scan [debug]" >/dev/kmsg	# a landmark
-t0=$(up_cs)
-scan </dev/null
-st=$?
-dt=$(($(up_cs) - t0))
-dt="$((dt / 100)).$((dt % 100 / 10))s"
-verdict=PASS
-[ "$st" -eq 0 ] || verdict=FAIL
-klog=$(dmesg | grep -E -- "$ALTFUTEX_VM_KLOG_PATTERN")
-if [ -n "$klog" ]; then
-	echo "kmemleak: the kernel logged during the scan:"
-	printf '%s\n' "$klog" | head -n 10 | sed 's/^/  /'
-	verdict=FAIL
+[ -e "$k" ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+if [ ! -w "$k" ]; then
+	echo "kmemleak: no $k: is this the debug kernel (CONFIG_DEBUG_KMEMLEAK)?"
+	exit 1
 fi
-echo "$verdict  kmemleak [debug] $dt"
-[ -z "${ALTFUTEX_VM_RESULT:-}" ] ||
-	echo "TEST $verdict kmemleak debug $dt${klog:+ klog}" >"$ALTFUTEX_VM_RESULT"
-[ "$verdict" = PASS ]
+loaded=
+if [ -d /sys/module/altfutex ]; then
+	tries=0
+	until err=$(rmmod altfutex 2>&1); do
+		tries=$((tries + 1))
+		if [ "$tries" -ge 50 ]; then
+			echo "kmemleak: cannot unload the module: $err"
+			exit 1
+		fi
+		sleep 0.2
+	done
+	loaded=1
+fi
+# An object is reported once it is 5 s old and two scans in a row found
+# no reference to it.
+sleep 6
+{ echo scan >"$k" && sleep 6 && echo scan >"$k"; } || exit 1
+leaks=$(cat "$k")
+if [ -n "$loaded" ]; then
+	set -f
+	# shellcheck disable=SC2086 # the parameters are separate words
+	insmod "$ALTFUTEX_KO" $ALTFUTEX_PARAMS ||
+		echo "kmemleak: warning: could not load the module again"
+	set +f
+fi
+if [ -n "$leaks" ]; then
+	n=$(printf '%s\n' "$leaks" | grep -c '^unreferenced object')
+	echo "kmemleak: $n suspected leak(s):"
+	printf '%s\n' "$leaks" | sed 's/^/  /'
+	exit 1
+fi
+echo "kmemleak: no leak"
 EOF
+chmod +x "$dbuild/leakscan/kmemleak"
 
 # ---- the run ---------------------------------------------------------------
 
@@ -196,6 +176,7 @@ wscale=${ALTFUTEX_TEST_SCALE:-3}
 case $wscale in
 ''|*[!0-9]*|0) die "ALTFUTEX_TEST_SCALE must be a positive number" ;;
 esac
+test_timeout=${ALTFUTEX_TEST_TIMEOUT:-$((300 * wscale))}
 append="panic_on_warn=1 zram.num_devices=2 acpi=noirq"
 append+=" ALTFUTEX_TEST_SCALE=$wscale${VM_APPEND:+ $VM_APPEND}"
 say "kernel $KVER ($(secs $((t_kernel - t0)))s), module" \
@@ -209,9 +190,9 @@ KVER=$KVER VMLINUZ=$VMLINUZ MODULE=$module BUILD=$dbuild \
 	KMODDIR=${KMODDIR:-} \
 	VM_APPEND=$append \
 	VM_TIMEOUT=${VM_TIMEOUT:-7200} \
-	ALTFUTEX_TEST_TIMEOUT=${ALTFUTEX_TEST_TIMEOUT:-$((300 * wscale))} \
-	CHECK_EPILOGUE='sh ./kmemleak-scan.sh' \
-	CHECK_FILES="$dbuild/kmemleak-scan.sh" \
+	ALTFUTEX_TEST_TIMEOUT=$test_timeout \
+	CHECK_EPILOGUE="sh ./run-tests.sh -t $test_timeout -l debug leakscan" \
+	CHECK_FILES="$dbuild/leakscan" \
 	scripts/check.sh | {
 		prev='' have=''
 		while IFS= read -r line; do
