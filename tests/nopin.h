@@ -352,7 +352,6 @@ static inline long np_meminfo_kb(const char *field)
 	return kb;
 }
 
-/* The disk file system of the test VM, or NULL. */
 /* How many swap devices are active (the lines of /proc/swaps after its header). */
 static inline int np_swap_devices(void)
 {
@@ -368,6 +367,7 @@ static inline int np_swap_devices(void)
 	return lines > 1 ? lines - 1 : 0;
 }
 
+/* The disk file system of the test VM, or NULL. */
 static inline const char *np_disk(void)
 {
 	const char *d = getenv("ALTFUTEX_VM_DISK");
