@@ -11,8 +11,8 @@
 #
 #   scripts/check-debug.sh
 #
-# The kernel is built on first use (8 minutes on 2 idle cores, 15 on a
-# busy machine) and cached in $BUILD/cache/debug-kernel; altfutex.ko is
+# The kernel is built on first use (6.5 minutes on 2 idle cores, 8 to 15
+# on a busy machine) and cached in $BUILD/cache/debug-kernel; altfutex.ko is
 # built against it in $BUILD/debug/src, from a copy of module/, include/
 # and Kbuild, so that the top of the tree (the stock kernel's altfutex.ko
 # and objects) is not touched.  The suite then takes 20-25 minutes.  The
