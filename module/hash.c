@@ -17,8 +17,8 @@
 /* The largest table hash_size may ask for: 2^20 buckets, 64 MiB. */
 #define AF_HASH_MAX	BIT(20)
 
-static struct af_bucket *af_buckets;
-static struct af_hash_layout af_hash;
+struct af_bucket *af_buckets __read_mostly;
+struct af_hash_layout af_hash __read_mostly;
 
 /**
  * af_hash_init() - allocate the table
@@ -62,13 +62,6 @@ void af_hash_exit(void)
 unsigned int af_hash_size(void)
 {
 	return af_hash.mask + 1;
-}
-
-struct af_bucket *af_hash_bucket(const struct af_key *key)
-{
-	unsigned long i = af_hash_index(key, &af_hash);
-
-	return &af_buckets[i];
 }
 
 #if IS_BUILTIN(CONFIG_KUNIT)

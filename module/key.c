@@ -19,7 +19,9 @@
  * The VMA is looked at under the mmap lock only while the key is formed;
  * no page is touched.  The rules themselves are af_key_vma() (altfutex.h),
  * which takes no lock and no reference, so that the KUnit suites
- * (kunit.c) can check them on made-up VMAs, files and inodes.
+ * (kunit.c) can check them on made-up VMAs, files and inodes.  The entry
+ * point, af_key_lookup(), and af_key_drop() are inline in altfutex.h: a
+ * private key is two stores; this file has the VMA lookup.
  *
  * References
  * ----------
@@ -43,30 +45,19 @@
 #include "altfutex.h"
 
 /**
- * af_key_lookup() - form the key of the futex word at @uaddr
- * @uaddr: a 4-byte aligned user address
- * @flags: ALTFUTEX_PRIVATE or 0
- * @key: filled in; a shared key holds a reference on its inode, a private
- *	 one none (see "References" above); af_key_drop() drops what it holds
+ * af_key_lookup_shared() - af_key_lookup() of a word without
+ * ALTFUTEX_PRIVATE: what the VMA says it is
+ * @uaddr: a 4-byte aligned user address, access_ok()
+ * @key: filled in; a shared key holds a reference on its inode
  *
- * Return: 0, -EFAULT if @uaddr is not mapped user memory that may hold a
- * futex (or is past the end of its file), or -EINTR if a fatal signal
- * interrupted the wait for the mmap lock.
+ * Return: as af_key_lookup() (altfutex.h).
  */
-int af_key_lookup(u32 __user *uaddr, unsigned int flags, struct af_key *key)
+int af_key_lookup_shared(u32 __user *uaddr, struct af_key *key)
 {
 	unsigned long addr = (unsigned long)uaddr;
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 	int ret;
-
-	if (!access_ok(uaddr, sizeof(u32)))
-		return -EFAULT;
-
-	if (flags & ALTFUTEX_PRIVATE) {
-		af_key_private(mm, addr, key);
-		return 0;
-	}
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
@@ -77,13 +68,6 @@ int af_key_lookup(u32 __user *uaddr, unsigned int flags, struct af_key *key)
 		ihold(key->object);
 	mmap_read_unlock(mm);
 	return ret;
-}
-
-/* Drop what af_key_lookup() took for @key.  May sleep (iput()). */
-void af_key_drop(const struct af_key *key)
-{
-	if (key->type == AF_KEY_SHARED)
-		iput(key->object);
 }
 
 /*

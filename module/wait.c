@@ -158,12 +158,6 @@ bool af_dequeue(struct af_waiter *w)
 	return queued;
 }
 
-void af_wake_list_init(struct af_wake_list *wl)
-{
-	wl->first = NULL;
-	wl->tail = &wl->first;
-}
-
 /*
  * Take @w off its queue for a wake; the caller holds its bucket lock and
  * counts it as woken.  A thread is woken later by af_wake_list_run(); an fd
@@ -185,13 +179,16 @@ void af_claim(struct af_waiter *w, struct af_wake_list *wl)
 	wl->tail = &w->wake_next;
 }
 
-/* Wake, oldest first, the threads claimed onto @wl.  No lock held. */
-void af_wake_list_run(struct af_wake_list *wl)
+/*
+ * Wake, oldest first, the threads of the claimed waiters from @first on
+ * (af_wake_list_run()).  No lock held.
+ */
+void af_wake_threads(struct af_waiter *first)
 {
 	struct af_waiter *w, *next;
 	struct task_struct *task;
 
-	for (w = wl->first; w; w = next) {
+	for (w = first; w; w = next) {
 		next = w->wake_next;
 		task = w->task;
 		get_task_struct(task);
