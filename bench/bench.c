@@ -513,6 +513,50 @@ static void pp_ponger(enum backend be, struct pingpong *pp, int shared)
 	}
 }
 
+/*
+ * The two sides of a ping-pong run on two different CPUs, the pinger on
+ * the first the bench may use and the ponger on the second.  Left to the
+ * scheduler, they sometimes shared one vCPU (a round trip of about 20 us
+ * in the VM) and sometimes not (about 150 us: waking a halted vCPU under
+ * TCG), for a whole measurement, so that one implementation's figure
+ * could come from one placement and the other's from the other.  With
+ * one CPU there is nothing to choose.
+ */
+static cpu_set_t pp_cpus;	/* the bench's own affinity, restored after */
+static int pp_cpu[2] = { -1, -1 };
+
+static void pp_pick_cpus(void)
+{
+	int cpu, n = 0;
+
+	if (sched_getaffinity(0, sizeof(pp_cpus), &pp_cpus))
+		die("sched_getaffinity", errno);
+	for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+		if (CPU_ISSET(cpu, &pp_cpus))
+			pp_cpu[n++] = cpu;
+	if (n < 2)
+		pp_cpu[0] = pp_cpu[1] = -1;
+}
+
+/* Pin the calling thread to the CPU of @side (0: pinger, 1: ponger). */
+static void pp_pin(int side)
+{
+	cpu_set_t set;
+
+	if (pp_cpu[side] < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(pp_cpu[side], &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity", errno);
+}
+
+static void pp_unpin(void)
+{
+	if (sched_setaffinity(0, sizeof(pp_cpus), &pp_cpus))
+		die("sched_setaffinity", errno);
+}
+
 struct pp_thread {
 	enum backend be;
 	struct pingpong *pp;
@@ -522,6 +566,7 @@ static void *pp_thread_main(void *arg)
 {
 	struct pp_thread *t = arg;
 
+	pp_pin(1);
 	pp_ponger(t->be, t->pp, 0);
 	return NULL;
 }
@@ -558,10 +603,13 @@ static double run_pingpong_threads(enum backend be)
 	pthread_t th;
 	double ns;
 
+	pp_pick_cpus();
+	pp_pin(0);
 	if (pthread_create(&th, NULL, pp_thread_main, &t))
 		die("pthread_create", errno);
 	ns = pp_pinger(be, &pp, 0);
 	pthread_join(th, NULL);
+	pp_unpin();
 	return ns;
 }
 
@@ -585,15 +633,19 @@ static double run_pingpong_procs(enum backend be)
 	double ns;
 	pid_t pid;
 
+	pp_pick_cpus();
 	pid = fork();
 	if (pid < 0)
 		die("fork", errno);
 	if (!pid) {
+		pp_pin(1);
 		pp_ponger(be, pp, 1);
 		_exit(0);
 	}
+	pp_pin(0);
 	ns = pp_pinger(be, pp, 1);
 	waitpid(pid, NULL, 0);
+	pp_unpin();
 	munmap(pp, 4096);
 	return ns;
 }
@@ -641,6 +693,24 @@ static int call_wake_nowaiter(enum backend b, void *arg)
 static int call_wake_nowaiter_shared(enum backend b, void *arg)
 {
 	return b_wake(b, arg, 1, 1);
+}
+
+/* cmp_requeue(0, 1) from one private word nobody waits on to another */
+static int call_requeue_nowaiter(enum backend b, void *arg)
+{
+	uint32_t *w = arg;
+
+	return b_cmp_requeue(b, &w[0], &w[1], 0, 1, 0);
+}
+
+static void run_requeue_nowaiter(double res[NBACKENDS])
+{
+	uint32_t *w = calloc(2, sizeof(*w));
+
+	if (!w)
+		die("calloc", ENOMEM);
+	paired_loop(call_requeue_nowaiter, w, res);
+	free(w);
 }
 
 static void run_wake_nowaiter(int shared, double res[NBACKENDS])
@@ -707,6 +777,7 @@ static double w_ppp(enum backend b) { return run_pingpong_procs(b); }
 static void p_nowait(double res[NBACKENDS]) { run_wake_nowaiter(0, res); }
 static void p_nowaits(double res[NBACKENDS]) { run_wake_nowaiter(1, res); }
 static void p_floor(double res[NBACKENDS]) { run_floor(res); }
+static void p_rqnowait(double res[NBACKENDS]) { run_requeue_nowaiter(res); }
 
 struct workload {
 	const char *name;
@@ -736,6 +807,9 @@ static const struct workload workloads[] = {
 	  "wake(1) on a private word nobody waits on", p_nowait },
 	{ "wake-nowaiter-shared", "ns/call", 0, NULL,
 	  "wake(1) on a shared memfd word nobody waits on", p_nowaits },
+	{ "requeue-nowaiter", "ns/call", 0, NULL,
+	  "cmp_requeue(0, 1) between private words nobody waits on",
+	  p_rqnowait },
 	{ "floor", "ns/call", 0, NULL,
 	  "no-op: undefined ioctl (-ENOTTY) vs undefined futex op",
 	  p_floor },
