@@ -534,8 +534,10 @@ static void pp_pick_cpus(void)
 	for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
 		if (CPU_ISSET(cpu, &pp_cpus))
 			pp_cpu[n++] = cpu;
-	if (n < 2)
-		pp_cpu[0] = pp_cpu[1] = -1;
+	if (n < 2) {
+		pp_cpu[0] = -1;
+		pp_cpu[1] = -1;
+	}
 }
 
 /* Pin the calling thread to the CPU of @side (0: pinger, 1: ponger). */
