@@ -177,14 +177,15 @@ if [ -w "$leaks" ]; then
 	sleep 5
 	level=$(awk '{ print $1 }' /proc/sys/kernel/printk)
 	echo 6 >/proc/sys/kernel/printk
-	if echo scan 2>/dev/null >"$leaks"; then
+	scanned=''
+	echo scan 2>/dev/null >"$leaks" && scanned=1
+	echo "$level" >/proc/sys/kernel/printk
+	if [ -n "$scanned" ]; then
 		n=$(grep -c '^unreferenced object' "$leaks")
 		echo clear >"$leaks"
-		echo "$level" >/proc/sys/kernel/printk
 		kmsg "kmemleak baseline at $(uptime_s) s:" \
 			"$n object(s) of the boot set aside"
 	else
-		echo "$level" >/proc/sys/kernel/printk
 		say "warning: kmemleak does not scan"
 	fi
 fi
