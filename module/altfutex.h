@@ -12,6 +12,7 @@
 #ifndef _ALTFUTEX_CORE_H
 #define _ALTFUTEX_CORE_H
 
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -27,21 +28,28 @@
 
 enum af_key_type {
 	AF_KEY_PRIVATE,		/* object is a struct mm_struct * */
-	AF_KEY_SHARED,		/* object is a struct inode * */
+	AF_KEY_SHARED,		/* object is a struct inode * or struct file * */
 };
 
 /*
  * What identifies a futex.  Private: (mm, user address).  Shared: (inode,
- * byte offset of the word in the file).  No key holds a page.  Every key in
- * use keeps its object alive, either by a reference (ihold(), or mmgrab()
- * for an fd waiter) or because the thread using it runs in that mm (see
- * key.c), so an object cannot be freed and recycled while a key names it:
- * an mm and an inode can never compare equal, and a stale key can never
- * match a new object.
+ * byte offset of the word in the file) for memory that is a file's page
+ * cache, or (open file, byte offset) for memory a driver maps (see
+ * af_key_vma()).  No key holds a page.  Every key in use keeps its object
+ * alive, either by a reference (a shared key holds its mapping's file, an
+ * fd waiter's private key mmgrab()s its mm) or because the thread using
+ * it runs in that mm (see key.c), so an object cannot be freed and
+ * recycled while a key names it: an mm, an inode and a file can never
+ * compare equal, and a stale key can never match a new object.
+ *
+ * A shared key holds the *file*, not only the inode: the file pins the
+ * mount, so the filesystem cannot be shut down under a waiter (an inode
+ * alone does not keep its superblock alive: "Busy inodes after unmount").
  */
 struct af_key {
 	void *object;
 	u64 word;
+	struct file *file;	/* shared: the reference the key holds */
 	enum af_key_type type;
 };
 
@@ -59,6 +67,7 @@ static inline void af_key_private(struct mm_struct *mm, unsigned long addr,
 {
 	key->object = mm;
 	key->word = addr;
+	key->file = NULL;
 	key->type = AF_KEY_PRIVATE;
 }
 
@@ -66,9 +75,9 @@ static inline void af_key_private(struct mm_struct *mm, unsigned long addr,
  * af_key_lookup() - form the key of the futex word at @uaddr
  * @uaddr: a 4-byte aligned user address
  * @flags: ALTFUTEX_PRIVATE or 0
- * @key: filled in; a shared key holds a reference on its inode, a private
- *	 one none (see "References" in key.c); af_key_drop() drops what it
- *	 holds
+ * @key: filled in; a shared key holds a reference on its mapping's file,
+ *	 a private one none (see "References" in key.c); af_key_drop()
+ *	 drops what it holds
  *
  * ALTFUTEX_PRIVATE needs no VMA: (mm, address), here.  Otherwise the VMA
  * decides, under the mmap lock, in af_key_lookup_shared() (key.c).
@@ -88,11 +97,11 @@ static inline int af_key_lookup(u32 __user *uaddr, unsigned int flags,
 	return 0;
 }
 
-/* Drop what af_key_lookup() took for @key.  May sleep (iput()). */
+/* Drop what af_key_lookup() took for @key. */
 static inline void af_key_drop(const struct af_key *key)
 {
 	if (key->type == AF_KEY_SHARED)
-		iput(key->object);
+		fput(key->file);
 }
 
 /**
@@ -104,9 +113,18 @@ static inline void af_key_drop(const struct af_key *key)
  *
  * The whole decision of af_key_lookup() (see key.c), and nothing else: it
  * takes no lock and no reference (the caller holds the mmap lock, and
- * takes the inode reference that a shared key needs) and reads only @vma,
+ * takes the file reference that a shared key needs) and reads only @vma,
  * its file and the file's inode, so that the KUnit suites can feed it
  * made-up ones.
+ *
+ * A shared mapping names its inode only when the memory is the inode's
+ * page cache, the same for every opener: a regular file (shmem, memfd and
+ * SysV shm included) or a block device.  Any other file's pages are what
+ * its driver hands out, per open file or per process: perf ring buffers,
+ * KVM, BPF maps and every other anonymous-inode file share one inode
+ * system-wide, and a character device's openers may each see their own
+ * memory.  Those are keyed on the open file, so two processes meet on such
+ * a futex only if they share the open file (fork, SCM_RIGHTS).
  *
  * Return: 0, or -EFAULT if the word may not be a futex: no VMA, memory
  * that is not readable or is device I/O, or a page at or past the end of
@@ -115,6 +133,7 @@ static inline void af_key_drop(const struct af_key *key)
 static inline int af_key_vma(struct mm_struct *mm, struct vm_area_struct *vma,
 			     unsigned long addr, struct af_key *key)
 {
+	struct file *file;
 	struct inode *inode;
 	pgoff_t pgoff;
 
@@ -127,7 +146,8 @@ static inline int af_key_vma(struct mm_struct *mm, struct vm_area_struct *vma,
 		return 0;
 	}
 
-	inode = file_inode(vma->vm_file);
+	file = vma->vm_file;
+	inode = file_inode(file);
 	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	/*
 	 * A page past the end of a regular file (after a truncate) holds no
@@ -137,8 +157,12 @@ static inline int af_key_vma(struct mm_struct *mm, struct vm_area_struct *vma,
 	    pgoff >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
 		return -EFAULT;
 
-	key->object = inode;
+	if (S_ISREG(inode->i_mode) || S_ISBLK(inode->i_mode))
+		key->object = inode;
+	else
+		key->object = file;
 	key->word = ((u64)pgoff << PAGE_SHIFT) | offset_in_page(addr);
+	key->file = file;
 	key->type = AF_KEY_SHARED;
 	return 0;
 }
@@ -153,6 +177,23 @@ static inline int af_key_vma(struct mm_struct *mm, struct vm_area_struct *vma,
  * the lock that there is nobody to wake (the ordering is argued in
  * wait.c).  One bucket per cache line: a lock, its count and its queue
  * head together, no false sharing between buckets.
+ *
+ * Locking
+ * -------
+ * bucket->lock protects the bucket's queue and, for every waiter on it,
+ * the waiter's node, bucket, key and a QUEUED state.  Order:
+ *
+ *	mmap lock (read, key formation only; never held with a bucket lock)
+ *	  bucket lock of the lower address (af_double_lock(), requeue.c)
+ *	    bucket lock of the higher address
+ *
+ * Nothing else is taken under a bucket lock: no allocation, no user
+ * access that may fault (af_get_value_locked() runs with page faults
+ * disabled), no wakeup of a thread and no fd notification (both run after
+ * the lock is dropped, from the waker's af_wake_list).  The fields read
+ * without the lock are w->bucket (af_lock_waiter(), rechecked under the
+ * lock it names), w->state (READ_ONCE()/smp_load_acquire(), see wait.c)
+ * and bucket->waiters (atomic).
  */
 struct af_bucket {
 	atomic_t waiters;		/* queued + queueing; see wait.c */
@@ -195,12 +236,13 @@ static inline struct af_bucket *af_hash_bucket(const struct af_key *key)
 /* ---- waiters (wait.c) ---------------------------------------------------- */
 
 /*
- * A waiter's life: QUEUED while on a bucket queue; a waker that takes it
- * off the queue moves it (under the bucket lock) to WAKING if a thread
- * must still be woken after the lock is dropped, then to WOKEN; an fd
- * waiter goes straight to WOKEN.  Only the holder of the bucket lock
- * changes a QUEUED waiter, so a wake, a timeout, a signal and a failed
- * value check cannot both claim it.
+ * A waiter's life: QUEUED while on a bucket queue.  A waker that takes it
+ * off the queue moves it, under the bucket lock, to WAKING, and after
+ * dropping the lock wakes its thread or notifies its fd and moves it to
+ * WOKEN (D), after which the waker no longer touches it.  Only the holder
+ * of the bucket lock changes a QUEUED waiter, so a wake, a timeout, a
+ * signal and a failed value check cannot both claim it; and a waiter does
+ * not leave (return, be freed or queued again) while it is WAKING.
  */
 enum af_waiter_state {
 	AF_IDLE,		/* not queued (an fd waiter before re-arm) */
@@ -215,7 +257,8 @@ struct af_waiter {
 	struct af_key key;		/* see af_waiter_holds_ref() */
 	struct task_struct *task;	/* the sleeping thread, or NULL */
 	struct mm_struct *mm;		/* that thread's mm, or NULL */
-	void (*notify)(struct af_waiter *w); /* for an fd waiter, or NULL */
+	/* an fd waiter's wakeup, called with no lock held; NULL: a thread */
+	void (*notify)(struct af_waiter *w);
 	struct af_waiter *wake_next;	/* on a waker's private list */
 	int state;			/* enum af_waiter_state */
 };
@@ -259,11 +302,28 @@ static inline void af_wake_list_run(struct af_wake_list *wl)
 
 void af_enqueue(struct af_waiter *w);
 bool af_dequeue(struct af_waiter *w);
+void af_wait_released(struct af_waiter *w);
 struct af_bucket *af_lock_waiter(struct af_waiter *w)
 	__acquires(&w->bucket->lock);
 
 int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 	    const struct timespec64 *timeout);
+
+/* When a timed wait ends: an absolute time on the host's @clock. */
+struct af_deadline {
+	clockid_t clock;
+	ktime_t expires;
+};
+
+int af_wait_until(u32 __user *uaddr, unsigned int flags, u32 val,
+		  const struct af_deadline *dl);
+
+/* ---- restarting a wait (restart.c) ----------------------------------------- */
+
+int af_restart_init(void);
+void af_restart_exit(void);
+int af_restart_wait(u32 __user *uaddr, unsigned int flags, u32 val,
+		    ktime_t expires);
 int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake);
 
 /* ---- requeue (requeue.c) -------------------------------------------------- */

@@ -9,6 +9,10 @@
 #define _ALTFUTEX_COMPAT_H
 
 #include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/nsproxy.h>
+#include <linux/sched.h>
+#include <linux/time_namespace.h>
 
 /* 6.13 replaced hrtimer_init_sleeper_on_stack() by a _setup_ variant. */
 #ifdef AF_HAVE_HRTIMER_SETUP
@@ -22,6 +26,33 @@ static inline void af_sleeper_setup(struct hrtimer_sleeper *sl,
 				    clockid_t clock, enum hrtimer_mode mode)
 {
 	hrtimer_init_sleeper_on_stack(sl, clock, mode);
+}
+#endif
+
+/*
+ * A CLOCK_MONOTONIC time @t of the calling task's time namespace, as a
+ * time of the host's CLOCK_MONOTONIC: what clock_nanosleep() does with an
+ * absolute deadline.  The kernel's own helper, do_timens_ktime_to_host(),
+ * is not exported; the offsets are in the header.  A time before the
+ * host's boot is 0 (already past), one past the end of time KTIME_MAX.
+ * Kernels built without time namespaces have no offset to apply.
+ */
+#ifdef CONFIG_TIME_NS
+static inline ktime_t af_timens_to_host(ktime_t t)
+{
+	struct time_namespace *ns = current->nsproxy->time_ns;
+	ktime_t off = timespec64_to_ktime(ns->offsets.monotonic);
+
+	if (likely(!off))
+		return t;
+	if (off < 0 && t > KTIME_MAX + off)
+		return KTIME_MAX;
+	return t < off ? 0 : ktime_sub(t, off);
+}
+#else
+static inline ktime_t af_timens_to_host(ktime_t t)
+{
+	return t;
 }
 #endif
 

@@ -148,6 +148,9 @@ static int __init af_init(void)
 		pr_err("altfutex: bad hash_size %u: %d\n", hash_size, ret);
 		return ret;
 	}
+	ret = af_restart_init();
+	if (ret)
+		goto err_hash;
 	ret = af_fd_init();
 	if (ret)
 		goto err_hash;
@@ -168,6 +171,7 @@ err_hash:
 static void __exit af_exit(void)
 {
 	misc_deregister(&af_miscdev);
+	af_restart_exit();
 	af_fd_exit();
 	af_hash_exit();
 }

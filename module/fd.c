@@ -9,16 +9,24 @@
  * wait.c), so creation and re-arm fail with -EAGAIN instead of missing a
  * wake.
  *
- * An fd waiter is an af_waiter with no task.  A waker moves it to WOKEN and
- * notifies it under the bucket lock (af_claim()), which also keeps it from
- * being freed meanwhile: release takes it off its queue under that lock.
- * Its state moves QUEUED -> WOKEN (a waker), WOKEN -> IDLE (read), and
- * IDLE or WOKEN -> QUEUED (re-arm); read and re-arm are serialised by the
- * fd's mutex, and no waker touches a waiter that is not queued.
+ * An fd waiter is an af_waiter with no task.  A waker claims it under the
+ * bucket lock like a thread (QUEUED -> WAKING) and, once the lock is
+ * dropped, sets ready, notifies pollers and SIGIO owners, and only then
+ * lets it go (WAKING -> WOKEN, (D) in wait.c): release and re-arm wait for
+ * that, so the fd cannot be freed or queued again under the waker.
+ *
+ * Two fields, two owners: w.state says where the waiter is (queued or
+ * not), and belongs to the queue (wait.c); ready says a wake came that
+ * read() has not consumed, set by the notification and cleared by read()
+ * and by re-arm.  No lock is held while the word is read, which may take
+ * as long as a fault does (userfaultfd, FUSE): re-arms exclude each other
+ * with a bit that makes the second one fail with -EBUSY rather than wait,
+ * and read(), poll() and close() take nothing a re-arm holds.
  *
  * The fd holds a reference on its key's mm (mmgrab(), which does not keep
- * the address space alive) or inode, never on a page, and a reference on
- * this module through its file, so rmmod waits until it is closed.
+ * the address space alive) or its mapping's file (key.c), never on a
+ * page, and a reference on this module through its file, so rmmod is
+ * refused until it is closed.
  */
 #include <linux/anon_inodes.h>
 #include <linux/fcntl.h>
@@ -26,7 +34,6 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/magic.h>
-#include <linux/mutex.h>
 #include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
@@ -41,25 +48,33 @@ struct af_fd {
 	struct af_waiter w;		/* task == NULL */
 	wait_queue_head_t wq;		/* blocked readers and pollers */
 	struct fasync_struct *fasync;	/* O_ASYNC: SIGIO on wake */
-	struct mutex lock;		/* serialises read and re-arm */
+	unsigned long flags;		/* AF_FD_ARMING */
+	int ready;			/* a wake not read yet */
 };
+
+/* A re-arm is under way (bit of af_fd.flags). */
+#define AF_FD_ARMING	0
 
 static struct kmem_cache *af_fd_cache;
 static const struct file_operations af_fd_fops;
 
-/* Called by af_claim() under the bucket lock, state already WOKEN. */
+/*
+ * Called by a waker that claimed @w, with no lock held; @w stays WAKING,
+ * hence allocated, until this returns.
+ */
 static void af_fd_notify(struct af_waiter *w)
 {
 	struct af_fd *fd = container_of(w, struct af_fd, w);
 
+	WRITE_ONCE(fd->ready, 1);
+	/* the wait queue's lock orders ready before a poller's recheck */
 	wake_up_interruptible_poll(&fd->wq, EPOLLIN | EPOLLRDNORM);
 	kill_fasync(&fd->fasync, SIGIO, POLL_IN);
 }
 
-static bool af_fd_woken(struct af_fd *fd)
+static bool af_fd_ready(struct af_fd *fd)
 {
-	/* pairs with the release in af_claim() */
-	return smp_load_acquire(&fd->w.state) == AF_WOKEN;
+	return READ_ONCE(fd->ready);
 }
 
 /*
@@ -67,13 +82,17 @@ static bool af_fd_woken(struct af_fd *fd)
  * from a process that does not map the file where the creator did, or at
  * all.  The page is referenced only for the read.
  */
-static int af_read_shared_word(struct inode *inode, u64 pos, u32 *val)
+static int af_read_shared_word(const struct af_key *key, u32 *val)
 {
+	struct inode *inode = file_inode(key->file);
 	struct address_space *mapping = inode->i_mapping;
-	pgoff_t index = pos >> PAGE_SHIFT;
+	pgoff_t index = key->word >> PAGE_SHIFT;
 	struct page *page;
 	void *kaddr;
 
+	/* a driver's memory, keyed on its file (af_key_vma()): no page cache */
+	if (key->object != inode)
+		return -EOPNOTSUPP;
 	if (S_ISREG(inode->i_mode) &&
 	    index >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
 		return -EFAULT;
@@ -87,7 +106,7 @@ static int af_read_shared_word(struct inode *inode, u64 pos, u32 *val)
 	if (IS_ERR(page))
 		return -EFAULT;
 	kaddr = kmap_local_page(page);
-	*val = READ_ONCE(*(u32 *)(kaddr + offset_in_page(pos)));
+	*val = READ_ONCE(*(u32 *)(kaddr + offset_in_page(key->word)));
 	kunmap_local(kaddr);
 	put_page(page);
 	return 0;
@@ -99,7 +118,7 @@ static int af_fd_get_value(struct af_waiter *w, u32 __user *uaddr, u32 *val)
 	if (uaddr)
 		return get_user(*val, uaddr) ? -EFAULT : 0;
 	if (w->key.type == AF_KEY_SHARED)
-		return af_read_shared_word(w->key.object, w->key.word, val);
+		return af_read_shared_word(&w->key, val);
 	/* a private futex can only be read from inside its process */
 	if (w->key.object != current->mm)
 		return -EINVAL;
@@ -146,7 +165,6 @@ int af_fd_create(u32 __user *uaddr, unsigned int flags, u32 val)
 	if (!fd)
 		return -ENOMEM;
 	init_waitqueue_head(&fd->wq);
-	mutex_init(&fd->lock);
 	fd->w.notify = af_fd_notify;
 	ret = af_key_lookup(uaddr, flags, &fd->w.key);
 	if (ret)
@@ -206,47 +224,52 @@ int af_fd_rearm(int fdnum, u32 val)
 		goto out;
 	}
 	fd = file->private_data;
-	mutex_lock(&fd->lock);
-	/* only a re-arm (serialised here) makes the waiter QUEUED */
-	if (READ_ONCE(fd->w.state) == AF_QUEUED)
+	if (test_and_set_bit_lock(AF_FD_ARMING, &fd->flags)) {
+		ret = -EBUSY;			/* another re-arm is under way */
+		goto out;
+	}
+	if (READ_ONCE(fd->w.state) == AF_QUEUED) {
 		ret = -EBUSY;
-	else
-		ret = af_fd_arm(fd, NULL, val);	/* drops an unread wake */
-	mutex_unlock(&fd->lock);
+	} else {
+		/* a waker may still be notifying: let it finish first */
+		af_wait_released(&fd->w);
+		WRITE_ONCE(fd->ready, 0);	/* drops an unread wake */
+		ret = af_fd_arm(fd, NULL, val);
+	}
+	clear_bit_unlock(AF_FD_ARMING, &fd->flags);
 out:
 	fput(file);
 	return ret;
 }
 
+/*
+ * The count, always 1, is copied out before the wake is consumed, so a
+ * bad buffer leaves it to be read again.  Two readers race for one wake
+ * with xchg(): the loser waits for the next.
+ */
 static ssize_t af_fd_read(struct file *file, char __user *buf, size_t count,
 			  loff_t *ppos)
 {
 	struct af_fd *fd = file->private_data;
 	const u64 wakes = 1;
-	ssize_t ret;
+	int ret;
 
 	if (count < sizeof(wakes))
 		return -EINVAL;
 	for (;;) {
-		mutex_lock(&fd->lock);
-		if (af_fd_woken(fd))
-			break;
-		mutex_unlock(&fd->lock);
+		if (af_fd_ready(fd)) {
+			if (copy_to_user(buf, &wakes, sizeof(wakes)))
+				return -EFAULT;
+			if (xchg(&fd->ready, 0))
+				return sizeof(wakes);
+			continue;
+		}
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
-		ret = wait_event_interruptible(fd->wq, af_fd_woken(fd));
+		ret = wait_event_interruptible(fd->wq, af_fd_ready(fd));
 		if (ret)
 			return ret;
 	}
-	/* WOKEN: no waker touches it, and read and re-arm hold the mutex */
-	if (copy_to_user(buf, &wakes, sizeof(wakes))) {
-		ret = -EFAULT;
-	} else {
-		WRITE_ONCE(fd->w.state, AF_IDLE);
-		ret = sizeof(wakes);
-	}
-	mutex_unlock(&fd->lock);
-	return ret;
 }
 
 static __poll_t af_fd_poll(struct file *file, poll_table *pt)
@@ -254,7 +277,7 @@ static __poll_t af_fd_poll(struct file *file, poll_table *pt)
 	struct af_fd *fd = file->private_data;
 
 	poll_wait(file, &fd->wq, pt);
-	return af_fd_woken(fd) ? EPOLLIN | EPOLLRDNORM : 0;
+	return af_fd_ready(fd) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static int af_fd_fasync(int fdnum, struct file *file, int on)

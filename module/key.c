@@ -12,6 +12,8 @@
  *    have a backing file): (inode, byte offset of the word in the file), so
  *    every process that maps the file shares the futex whatever address it
  *    maps it at, and the key survives munmap, remap, swap and eviction;
+ *    for memory a driver maps rather than a page cache (character devices,
+ *    anonymous-inode files such as perf buffers): (open file, offset);
  *  - anything else (private anonymous memory, MAP_PRIVATE files, written or
  *    not): (mm, address), so parent and child never share a private futex
  *    after fork().
@@ -25,17 +27,28 @@
  *
  * References
  * ----------
- * An inode can outlive every mapping of it, so a shared key always holds
- * a reference on its inode (ihold()).  A private key names the mm of the
- * thread that formed it, which keeps that mm alive while it uses the key:
- * a wake or requeue for the length of the call, a thread's wait while it
- * sleeps.  So af_key_lookup() takes no reference on the mm, as the kernel
- * futex does not: two atomic operations on a cache line that every
- * thread of the process shares are saved on each call.  A waiter that
- * may outlive the mm its key names holds a reference on it (af_key_get(),
- * mmgrab()): an fd waiter always, and a thread's waiter that a requeue
- * moved onto another process's private key (af_waiter_holds_ref()).
+ * A shared key holds a reference on the file of the mapping it was formed
+ * in (get_file()).  That reference keeps the inode alive, since an inode
+ * can outlive every mapping of it, and it also pins the mount, hence the
+ * superblock: a waiter keyed on a word of a file that was since unmapped
+ * and closed makes a plain umount(2) of its filesystem fail with -EBUSY,
+ * and a lazy one (MNT_DETACH) completes only when the last waiter goes.
+ * An inode reference alone (ihold()) would let umount tear the superblock
+ * down under the waiter, whose later iput() then touches freed memory.
+ * Which open file of the inode a key holds does not matter: keys compare
+ * the inode (af_key_match()), the file is only what keeps it alive.
+ *
+ * A private key names the mm of the thread that formed it, which keeps
+ * that mm alive while it uses the key: a wake or requeue for the length of
+ * the call, a thread's wait while it sleeps.  So af_key_lookup() takes no
+ * reference on the mm, as the kernel futex does not: two atomic
+ * operations on a cache line that every thread of the process shares are
+ * saved on each call.  A waiter that may outlive the mm its key names
+ * holds a reference on it (af_key_get(), mmgrab()): an fd waiter always,
+ * and a thread's waiter that a requeue moved onto another process's
+ * private key (af_waiter_holds_ref()).
  */
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -48,7 +61,7 @@
  * af_key_lookup_shared() - af_key_lookup() of a word without
  * ALTFUTEX_PRIVATE: what the VMA says it is
  * @uaddr: a 4-byte aligned user address, access_ok()
- * @key: filled in; a shared key holds a reference on its inode
+ * @key: filled in; a shared key holds a reference on its mapping's file
  *
  * Return: as af_key_lookup() (altfutex.h).
  */
@@ -63,9 +76,9 @@ int af_key_lookup_shared(u32 __user *uaddr, struct af_key *key)
 		return -EINTR;
 	vma = vma_lookup(mm, addr);
 	ret = af_key_vma(mm, vma, addr, key);		/* the rules */
-	/* the mmap lock keeps the file, so its inode, alive until here */
+	/* the mmap lock keeps the file alive until here */
 	if (!ret && key->type == AF_KEY_SHARED)
-		ihold(key->object);
+		get_file(key->file);
 	mmap_read_unlock(mm);
 	return ret;
 }
@@ -78,16 +91,19 @@ int af_key_lookup_shared(u32 __user *uaddr, struct af_key *key)
 void af_key_get(const struct af_key *key)
 {
 	if (key->type == AF_KEY_SHARED)
-		ihold(key->object);
+		get_file(key->file);
 	else
 		mmgrab(key->object);
 }
 
-/* Drop a reference af_key_get() took.  May sleep (iput()). */
+/*
+ * Drop a reference af_key_get() took.  The last reference to a file is
+ * released later, by task work or a worker (fput()).
+ */
 void af_key_put(const struct af_key *key)
 {
 	if (key->type == AF_KEY_SHARED)
-		iput(key->object);
+		fput(key->file);
 	else
 		mmdrop(key->object);
 }

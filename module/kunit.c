@@ -26,11 +26,12 @@
  * /sys/kernel/debug/kunit/<suite>/results, which tests/kunit.c reports.
  *
  * The fake waiters are what an fd waiter is (fd.c): an af_waiter with no
- * task, whose notify callback, called under the bucket lock, records the
- * order of the wakes.  Their keys are private keys of a dummy object of
- * this file, which no mm or inode can be, so they never match a real
- * futex; and each waiter's mm is that object too, so no wake or requeue
- * ever takes a reference on it (af_waiter_holds_ref()).
+ * task, whose notify callback, called by the waker in the order it took
+ * them off the queue, records the order of the wakes.  Their keys are
+ * private keys of a dummy object of this file, which no mm or inode can
+ * be, so they never match a real futex; and each waiter's mm is that
+ * object too, so no wake or requeue ever takes a reference on it
+ * (af_waiter_holds_ref()).
  */
 #include <kunit/test.h>
 #include <linux/fs.h>
@@ -100,13 +101,21 @@ static struct file *af_fake_file(struct kunit *test, umode_t mode,
 	return &f->file;
 }
 
+/* Check that @key is the shared key of byte @pos of @object, via @file. */
+static void af_expect_shared_on(struct kunit *test, const struct af_key *key,
+				void *object, struct file *file, u64 pos)
+{
+	KUNIT_EXPECT_EQ(test, key->type, AF_KEY_SHARED);
+	KUNIT_EXPECT_PTR_EQ(test, key->object, object);
+	KUNIT_EXPECT_PTR_EQ(test, key->file, file);
+	KUNIT_EXPECT_EQ(test, key->word, pos);
+}
+
 /* Check that @key is the shared key of byte @pos of @file's inode. */
 static void af_expect_shared(struct kunit *test, const struct af_key *key,
 			     struct file *file, u64 pos)
 {
-	KUNIT_EXPECT_EQ(test, key->type, AF_KEY_SHARED);
-	KUNIT_EXPECT_PTR_EQ(test, key->object, (void *)file_inode(file));
-	KUNIT_EXPECT_EQ(test, key->word, pos);
+	af_expect_shared_on(test, key, file_inode(file), file, pos);
 }
 
 static void af_expect_private(struct kunit *test, const struct af_key *key,
@@ -349,10 +358,46 @@ static void af_key_eof(struct kunit *test)
 	i_size_write(file_inode(file), 0);
 	KUNIT_EXPECT_EQ(test, af_key_at(&m, AF_BASE, &key), -EFAULT);
 
+	/*
+	 * A character device has no end of file, and its memory is the
+	 * driver's, so the key names the open file, not the inode.
+	 */
 	m.file = af_fake_file(test, S_IFCHR | 0600, 0);
 	m.pgoff = 1000;
 	KUNIT_ASSERT_EQ(test, af_key_at(&m, AF_BASE + 9 * PAGE_SIZE, &key), 0);
-	af_expect_shared(test, &key, m.file, 1009ULL << PAGE_SHIFT);
+	af_expect_shared_on(test, &key, m.file, m.file, 1009ULL << PAGE_SHIFT);
+}
+
+/*
+ * Two open files of one inode whose memory is not a page cache (an
+ * anonymous inode, as perf, KVM and BPF maps share; a character device):
+ * two futexes, one per open file, so no process reaches another's.  Two
+ * opens of a regular file: one futex, whichever file the key holds.
+ */
+static void af_key_driver_memory(struct kunit *test)
+{
+	static const umode_t modes[] = { 0600, S_IFCHR | 0600, S_IFREG | 0600 };
+	struct af_map a = { AF_MM_A, AF_BASE, AF_SHARED_RW };
+	struct af_map b = { AF_MM_B, AF_BASE, AF_SHARED_RW };
+	unsigned long addr = AF_BASE + 64;
+	struct af_key ka, kb;
+	struct file *fa, *fb;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		fa = af_fake_file(test, modes[i], 1 << 20);
+		fb = kunit_kzalloc(test, sizeof(*fb), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, fb);
+		fb->f_inode = file_inode(fa);
+		a.file = fa;
+		b.file = fb;
+		KUNIT_ASSERT_EQ(test, af_key_at(&a, addr, &ka), 0);
+		KUNIT_ASSERT_EQ(test, af_key_at(&b, addr, &kb), 0);
+		KUNIT_EXPECT_PTR_EQ(test, ka.file, fa);
+		KUNIT_EXPECT_PTR_EQ(test, kb.file, fb);
+		KUNIT_EXPECT_EQ(test, af_key_match(&ka, &kb),
+				S_ISREG(modes[i]));
+	}
 }
 
 /* A file offset beyond 4 GiB (and beyond 32 bits of pages) stays whole. */
@@ -417,6 +462,7 @@ static struct kunit_case af_key_cases[] = {
 	KUNIT_CASE(af_key_shared_file),
 	KUNIT_CASE(af_key_private_file),
 	KUNIT_CASE(af_key_two_mappings),
+	KUNIT_CASE(af_key_driver_memory),
 	KUNIT_CASE(af_key_offsets),
 	KUNIT_CASE(af_key_two_mms),
 	KUNIT_CASE(af_key_eof),
@@ -730,7 +776,7 @@ static int af_test_count(struct kunit *test, const struct af_key *key)
 	return atomic_read(&qt->buckets[i]->waiters) - qt->start[i];
 }
 
-/* Under the bucket lock, as af_claim() is; it must not sleep. */
+/* From the waker's wake list, in order, as an fd's notification is. */
 static void af_test_notify(struct af_waiter *w)
 {
 	struct af_test_waiter *tw = container_of(w, struct af_test_waiter, w);

@@ -18,6 +18,7 @@
  * key change only while both locks are held, which is what af_lock_waiter()
  * relies on to follow a waiter that moves.
  */
+#include <linux/file.h>
 #include <linux/lockdep.h>
 #include <linux/uaccess.h>
 
@@ -116,13 +117,22 @@ retry:
 		list_move_tail(&w->node, &moving);
 		moved++;
 	}
-	/* Retarget the moved waiters; their key1 references go below. */
+	/*
+	 * Retarget the moved waiters.  What each held on key1 is dropped: a
+	 * shared key's file now (each waiter may hold its own open file of
+	 * the inode; fput() only queues the release, so it may run under a
+	 * spinlock), a private key's mm, the same for all, below.
+	 */
 	list_for_each_entry(w, &moving, node) {
 		if (!same_key) {
-			if (af_waiter_holds_ref(w, key1))
-				refs1++;
 			if (af_waiter_holds_ref(w, key2))
 				af_key_get(key2);
+			if (af_waiter_holds_ref(w, key1)) {
+				if (key1->type == AF_KEY_SHARED)
+					fput(w->key.file);
+				else
+					refs1++;
+			}
 			w->key = *key2;
 		}
 		WRITE_ONCE(w->bucket, b2);
@@ -138,10 +148,7 @@ retry:
 out_unlock:
 	af_double_unlock(b1, b2);	/* (K3) */
 	af_wake_list_run(&wl);
-	/*
-	 * Never the last references: the caller still holds its own on
-	 * key1's inode, or runs in key1's mm.
-	 */
+	/* Never the last references: the caller runs in key1's mm. */
 	while (refs1--)
 		af_key_put(key1);
 	return ret;

@@ -72,14 +72,17 @@
  * Waking after the lock is dropped
  * --------------------------------
  * The kernel's wake_q is not exported to modules, so a waker strings the
- * claimed waiters on its own list (af_wake_list) and wakes their threads
- * after releasing the bucket lock.  A claimed waiter is in state WAKING: it
- * may not return (not even on a signal or timeout) until the waker has
+ * claimed waiters on its own list (af_wake_list) and wakes their threads,
+ * or notifies their fds, after releasing the bucket lock.  A claimed
+ * waiter is in state WAKING: it may not return (not even on a signal or
+ * timeout), an fd may not be released or re-armed, until the waker has
  * stored WOKEN (D), after which the waker no longer touches it; the waker
  * takes a task reference first, since the thread may exit as soon as it
- * sees WOKEN.
+ * sees WOKEN, and notifies an fd before (D), since the fd may be freed as
+ * soon as it is WOKEN.
  */
 #include <linux/hrtimer.h>
+#include <linux/lockdep.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -122,9 +125,19 @@ void af_enqueue(struct af_waiter *w)
 	spin_unlock(&b->lock);				/* (W2) RELEASE */
 }
 
-/* Wait until a waker that claimed @w has finished with it. */
-static void af_wait_released(struct af_waiter *w)
+/*
+ * Wait until a waker that claimed @w has finished with it (D).  A thread's
+ * waker wakes the thread just after (D); an fd's waker wakes nobody, but
+ * it only has the fd's wait queue and fasync list to notify, so its
+ * releaser or re-armer polls.
+ */
+void af_wait_released(struct af_waiter *w)
 {
+	if (!w->task) {
+		while (smp_load_acquire(&w->state) == AF_WAKING) /* pairs with (D) */
+			cond_resched();
+		return;
+	}
 	for (;;) {
 		set_current_state(TASK_UNINTERRUPTIBLE);
 		if (smp_load_acquire(&w->state) != AF_WAKING)	/* pairs with (D) */
@@ -145,7 +158,8 @@ static void af_wait_released(struct af_waiter *w)
 bool af_dequeue(struct af_waiter *w)
 {
 	struct af_bucket *b = af_lock_waiter(w);
-	bool queued = w->state == AF_QUEUED;
+	/* a waker may store WOKEN (D) meanwhile, without the lock */
+	bool queued = READ_ONCE(w->state) == AF_QUEUED;
 
 	if (queued) {
 		list_del_init(&w->node);
@@ -160,28 +174,25 @@ bool af_dequeue(struct af_waiter *w)
 
 /*
  * Take @w off its queue for a wake; the caller holds its bucket lock and
- * counts it as woken.  A thread is woken later by af_wake_list_run(); an fd
- * waiter is notified now, under the lock, which keeps it alive.
+ * counts it as woken.  Its thread is woken, or its fd notified, by
+ * af_wake_list_run() once the caller has dropped the lock.
  */
 void af_claim(struct af_waiter *w, struct af_wake_list *wl)
 {
+	lockdep_assert_held(&w->bucket->lock);
 	list_del_init(&w->node);
 	atomic_dec(&w->bucket->waiters);
-	if (!w->task) {
-		/* pairs with af_fd_woken() */
-		smp_store_release(&w->state, AF_WOKEN);
-		w->notify(w);
-		return;
-	}
-	w->state = AF_WAKING;
+	WRITE_ONCE(w->state, AF_WAKING);
 	w->wake_next = NULL;
 	*wl->tail = w;
 	wl->tail = &w->wake_next;
 }
 
 /*
- * Wake, oldest first, the threads of the claimed waiters from @first on
- * (af_wake_list_run()).  No lock held.
+ * Wake, oldest first, the threads and notify the fds of the claimed
+ * waiters from @first on (af_wake_list_run()).  No lock held: an fd's
+ * notification runs its poll and fasync callbacks (epoll, SIGIO), which
+ * must not run under a bucket spinlock.
  */
 void af_wake_threads(struct af_waiter *first)
 {
@@ -190,6 +201,12 @@ void af_wake_threads(struct af_waiter *first)
 
 	for (w = first; w; w = next) {
 		next = w->wake_next;
+		if (w->notify) {
+			w->notify(w);
+			/* (D) from here on @w may be freed by its releaser */
+			smp_store_release(&w->state, AF_WOKEN);
+			continue;
+		}
 		task = w->task;
 		get_task_struct(task);
 		/* (D) from here on @w may be freed by its thread */
@@ -199,20 +216,32 @@ void af_wake_threads(struct af_waiter *first)
 	}
 }
 
-/* Arm @to to fire at the deadline @timeout and @flags describe. */
-static void af_timer_start(struct hrtimer_sleeper *to, unsigned int flags,
-			   const struct timespec64 *timeout, ktime_t start)
+/*
+ * Where a timed wait ends, on the host's clocks.  A relative timeout
+ * counts from the call.  An absolute CLOCK_MONOTONIC one is a time on the
+ * caller's clock, which a time namespace may shift from the host's (as
+ * clock_nanosleep() converts, af_timens_to_host()); CLOCK_REALTIME is the
+ * same in every namespace.
+ */
+static void af_deadline_of(const struct timespec64 *timeout,
+			   unsigned int flags, struct af_deadline *dl)
 {
-	clockid_t clock = CLOCK_MONOTONIC;
-	ktime_t expires = timespec64_to_ktime(*timeout);
-
+	dl->clock = CLOCK_MONOTONIC;
+	dl->expires = timespec64_to_ktime(*timeout);
 	if (!(flags & ALTFUTEX_ABSTIME))
-		expires = ktime_add_safe(start, expires);
+		dl->expires = ktime_add_safe(ktime_get(), dl->expires);
 	else if (flags & ALTFUTEX_CLOCK_REALTIME)
-		clock = CLOCK_REALTIME;
+		dl->clock = CLOCK_REALTIME;
+	else
+		dl->expires = af_timens_to_host(dl->expires);
+}
 
-	af_sleeper_setup(to, clock, HRTIMER_MODE_ABS);
-	hrtimer_set_expires_range_ns(&to->timer, expires,
+/* Arm @to to fire at @dl. */
+static void af_timer_start(struct hrtimer_sleeper *to,
+			   const struct af_deadline *dl)
+{
+	af_sleeper_setup(to, dl->clock, HRTIMER_MODE_ABS);
+	hrtimer_set_expires_range_ns(&to->timer, dl->expires,
 				     current->timer_slack_ns);
 	hrtimer_sleeper_start_expires(to, HRTIMER_MODE_ABS);
 }
@@ -247,12 +276,11 @@ static int af_sleep(struct af_waiter *w, struct hrtimer_sleeper *to)
 }
 
 /**
- * af_wait() - sleep on the futex at @uaddr while it holds @val
+ * af_wait_until() - sleep on the futex at @uaddr while it holds @val
  * @uaddr: 4-byte aligned user address
- * @flags: ALTFUTEX_PRIVATE, ALTFUTEX_ABSTIME, ALTFUTEX_CLOCK_REALTIME
+ * @flags: ALTFUTEX_PRIVATE or 0 (the timeout flags are in @dl already)
  * @val: the value the caller saw
- * @timeout: relative (CLOCK_MONOTONIC) or, with ALTFUTEX_ABSTIME, absolute
- *	     time on CLOCK_MONOTONIC or CLOCK_REALTIME; NULL for none
+ * @dl: when to give up, or NULL for never
  *
  * The waiter lives on this thread's stack, as the kernel futex's does: it
  * is queued only while this function runs, and a waker stops touching it
@@ -263,22 +291,13 @@ static int af_sleep(struct af_waiter *w, struct hrtimer_sleeper *to)
  * Return: 0 when woken, -EAGAIN if *@uaddr != @val, -ETIMEDOUT,
  * -ERESTARTNOHAND on a signal, -EFAULT.
  */
-int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
-	    const struct timespec64 *timeout)
+int af_wait_until(u32 __user *uaddr, unsigned int flags, u32 val,
+		  const struct af_deadline *dl)
 {
 	struct hrtimer_sleeper sleeper, *to = NULL;
 	struct af_waiter waiter, *w = &waiter;
-	ktime_t start = 0;
 	u32 uval;
 	int ret;
-
-	/*
-	 * A relative timeout counts from the call.  Read the clock only
-	 * then: it may be slow (an HPET read is a trip to the device), and
-	 * libaltfutex always passes absolute deadlines.
-	 */
-	if (timeout && !(flags & ALTFUTEX_ABSTIME))
-		start = ktime_get();
 
 	/* (W3'): a stale value needs no key, no queue, no lock */
 	if (get_user(uval, uaddr))
@@ -295,15 +314,19 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 
 	af_enqueue(w);					/* (W0) to (W2) */
 
-	/* (W3): no lock held, so the read may fault the page in. */
+	/*
+	 * (W3): no lock held, so the read may fault the page in, and may
+	 * block for as long as the fault does (userfaultfd, FUSE): a signal
+	 * ends such a fault with -EFAULT, and nobody waits on us meanwhile.
+	 */
 	if (get_user(uval, uaddr)) {
 		ret = -EFAULT;
 	} else if (uval != val) {
 		ret = -EAGAIN;
 	} else {
-		if (timeout) {
+		if (dl) {
 			to = &sleeper;
-			af_timer_start(to, flags, timeout, start);
+			af_timer_start(to, dl);
 		}
 		ret = af_sleep(w, to);
 	}
@@ -318,6 +341,40 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 	/* What we hold on the key we are on now, a requeue's key2 perhaps. */
 	if (af_waiter_holds_ref(w, &w->key))
 		af_key_put(&w->key);
+	return ret;
+}
+
+/**
+ * af_wait() - sleep on the futex at @uaddr while it holds @val
+ * @uaddr: 4-byte aligned user address
+ * @flags: ALTFUTEX_PRIVATE, ALTFUTEX_ABSTIME, ALTFUTEX_CLOCK_REALTIME
+ * @val: the value the caller saw
+ * @timeout: relative (CLOCK_MONOTONIC) or, with ALTFUTEX_ABSTIME, absolute
+ *	     time on the caller's CLOCK_MONOTONIC or CLOCK_REALTIME; NULL
+ *	     for none
+ *
+ * A signal that no handler takes (a stop, a ptrace stop, the freezer)
+ * restarts the call.  An absolute deadline survives that as it is; a
+ * relative one would count again from the restart, so its end is kept in
+ * the thread's restart block (af_restart_wait()), as futex(2) does.
+ *
+ * Return: as af_wait_until(), or -ERESTART_RESTARTBLOCK for a signal
+ * during a wait with a relative timeout.
+ */
+int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
+	    const struct timespec64 *timeout)
+{
+	struct af_deadline dl;
+	int ret;
+
+	if (!timeout)
+		return af_wait_until(uaddr, flags, val, NULL);
+
+	af_deadline_of(timeout, flags, &dl);
+	ret = af_wait_until(uaddr, flags, val, &dl);
+	if (ret == -ERESTARTNOHAND && !(flags & ALTFUTEX_ABSTIME))
+		ret = af_restart_wait(uaddr, flags & ALTFUTEX_PRIVATE, val,
+				      dl.expires);
 	return ret;
 }
 
