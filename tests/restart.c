@@ -4,9 +4,10 @@
  * wait is interrupted and restarted.  A stop signal or a ptrace stop
  * makes the kernel leave the wait and restart it; a module that re-reads
  * the relative timeout of the ioctl's argument then waits the whole
- * interval again, and a wait stopped every 50 ms never ends.  libaltfutex passes absolute deadlines, so only the raw
- * ALTFUTEX_IOC_WAIT with ALTFUTEX_TIMEOUT and no ALTFUTEX_ABSTIME shows
- * it; the library is checked too, as a control.
+ * interval again, and a wait stopped every 50 ms never ends.  libaltfutex
+ * passes absolute deadlines, so only the raw ALTFUTEX_IOC_WAIT with
+ * ALTFUTEX_TIMEOUT and no ALTFUTEX_ABSTIME shows it; the library is
+ * checked too, as a control.
  *
  * A child waits 200 ms on a word nobody wakes while the parent, every
  * 50 ms, stops it for 20 ms (SIGSTOP and SIGCONT; PTRACE_INTERRUPT and
@@ -14,8 +15,9 @@
  * began.  A handled signal, with or without SA_RESTART, must end a 2 s
  * wait with -EINTR within 500 ms (the README's rule, and futex(2)'s for a
  * wait with a relative timeout), after which restart_syscall(2) must fail
- * with EINTR (it may never re-enter the old wait).  Every case is reported before the test fails; a wait
- * still running after 3 s is killed.
+ * with EINTR (it may never re-enter the old wait).  Every case is
+ * reported before the test fails; a wait still running after 3 s is
+ * killed.
  */
 #include <poll.h>
 #include <sys/ioctl.h>
