@@ -16,6 +16,9 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/percpu-rwsem.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
 #include <linux/sched.h>
 #include <linux/siphash.h>
 #include <linux/spinlock.h>
@@ -37,10 +40,11 @@ enum af_key_type {
  * cache, or (open file, byte offset) for memory a driver maps (see
  * af_key_vma()).  No key holds a page.  Every key in use keeps its object
  * alive, either by a reference (a shared key holds its mapping's file, an
- * fd waiter's private key mmgrab()s its mm) or because the thread using
- * it runs in that mm (see key.c), so an object cannot be freed and
- * recycled while a key names it: an mm, an inode and a file can never
- * compare equal, and a stale key can never match a new object.
+ * fd waiter's private key its mm's table, which mmgrab()s the mm) or
+ * because the thread using it runs in that mm (see key.c), so an object
+ * cannot be freed and recycled while a key names it: an mm, an inode and
+ * a file can never compare equal, and a stale key can never match a new
+ * object.
  *
  * A shared key holds the *file*, not only the inode: the file pins the
  * mount, so the filesystem cannot be shut down under a waiter (an inode
@@ -49,9 +53,15 @@ enum af_key_type {
 struct af_key {
 	void *object;
 	u64 word;
-	struct file *file;	/* shared: the reference the key holds */
+	union {
+		struct file *file;	/* shared: the reference the key holds */
+		struct af_ptable *pt;	/* private: its mm's table, or NULL */
+	};
 	enum af_key_type type;
 };
+
+struct af_client;
+struct af_ptable *af_client_table(struct af_client *c, bool create);
 
 int af_key_lookup_shared(u32 __user *uaddr, struct af_key *key);
 void af_key_get(const struct af_key *key);
@@ -67,34 +77,46 @@ static inline void af_key_private(struct mm_struct *mm, unsigned long addr,
 {
 	key->object = mm;
 	key->word = addr;
-	key->file = NULL;
+	key->pt = NULL;
 	key->type = AF_KEY_PRIVATE;
 }
 
 /**
  * af_key_lookup() - form the key of the futex word at @uaddr
+ * @c: the device file the call came through (its table cache)
  * @uaddr: a 4-byte aligned user address
  * @flags: ALTFUTEX_PRIVATE or 0
  * @key: filled in; a shared key holds a reference on its mapping's file,
  *	 a private one none (see "References" in key.c); af_key_drop()
  *	 drops what it holds
+ * @create: a private key needs its process's table (hash.c): make it if
+ *	    there is none; without @create, a process with no table gets a
+ *	    key with none (key->pt NULL: it has no waiter to find)
  *
  * ALTFUTEX_PRIVATE needs no VMA: (mm, address), here.  Otherwise the VMA
  * decides, under the mmap lock, in af_key_lookup_shared() (key.c).
  *
  * Return: 0, -EFAULT if @uaddr is not mapped user memory that may hold a
- * futex (or is past the end of its file), or -EINTR if a fatal signal
- * interrupted the wait for the mmap lock.
+ * futex (or is past the end of its file), -EINTR if a fatal signal
+ * interrupted the wait for the mmap lock, or -ENOMEM (@create).
  */
-static inline int af_key_lookup(u32 __user *uaddr, unsigned int flags,
-				struct af_key *key)
+static inline int af_key_lookup(struct af_client *c, u32 __user *uaddr,
+				unsigned int flags, struct af_key *key,
+				bool create)
 {
+	int ret;
+
 	if (!access_ok(uaddr, sizeof(u32)))
 		return -EFAULT;
-	if (!(flags & ALTFUTEX_PRIVATE))
-		return af_key_lookup_shared(uaddr, key);
-	af_key_private(current->mm, (unsigned long)uaddr, key);
-	return 0;
+	if (flags & ALTFUTEX_PRIVATE) {
+		af_key_private(current->mm, (unsigned long)uaddr, key);
+	} else {
+		ret = af_key_lookup_shared(uaddr, key);
+		if (ret || key->type == AF_KEY_SHARED)
+			return ret;
+	}
+	key->pt = af_client_table(c, create);
+	return key->pt || !create ? 0 : -ENOMEM;
 }
 
 /* Drop what af_key_lookup() took for @key. */
@@ -204,6 +226,7 @@ struct af_bucket {
 int af_hash_init(unsigned int size);
 void af_hash_exit(void);
 unsigned int af_hash_size(void);
+void af_hash_check_load(struct af_bucket *b);
 
 /* What the layout of a table depends on: its SipHash key and its size. */
 struct af_hash_layout {
@@ -224,13 +247,77 @@ static inline unsigned long af_hash_index(const struct af_key *key,
 	return h & layout->mask;
 }
 
-/* The table: set up by af_hash_init(), read-only until af_hash_exit(). */
+/*
+ * The shared table: set up by af_hash_init(), replaced by a bigger one
+ * only under the write side of af_resize_sem (hash.c), so that it may be
+ * used under the read side (af_shared_enter()).
+ */
 extern struct af_bucket *af_buckets;
 extern struct af_hash_layout af_hash;
+extern struct percpu_rw_semaphore af_resize_sem;
 
+/*
+ * A process's private table (hash.c).  ref counts its process (while
+ * AF_PT_LIVE), each device file that caches it, and each waiter that
+ * holds a reference on a private key of it (af_key_get()).
+ */
+struct af_ptable {
+	struct rhash_head node;		/* in the mm -> table rhashtable */
+	struct mm_struct *mm;		/* its key; mmgrab()ed */
+	refcount_t ref;
+	unsigned long flags;		/* AF_PT_LIVE */
+	unsigned int mask;		/* the number of buckets - 1 */
+	struct af_ptable *reap_next;	/* on a reaper's list */
+	struct rcu_head rcu;
+	struct af_bucket buckets[];
+};
+
+#define AF_PT_LIVE	0		/* its process holds a reference */
+
+/* What the core keeps per device file: its private table cache. */
+struct af_client {
+	struct af_ptable *pt;		/* the table of pt->mm, referenced */
+};
+
+struct af_ptable *af_ptable_alloc(unsigned int size);
+unsigned int af_ptable_default_size(void);
+struct af_ptable *af_ptable_lookup(struct mm_struct *mm);
+void af_ptable_put(struct af_ptable *pt);
+void af_ptable_reap(struct af_ptable *pt);
+void af_client_release(struct af_client *c);
+
+/* The hash of @key, before it is masked to a table's size. */
+static inline u64 af_hash_of(const struct af_key *key)
+{
+	return siphash_2u64((u64)(unsigned long)key->object, key->word,
+			    &af_hash.key);
+}
+
+/*
+ * The bucket of @key: in its process's table for a private key (NULL if
+ * it has none), in the shared table for a shared one, whose read side the
+ * caller holds (af_shared_enter()).
+ */
 static inline struct af_bucket *af_hash_bucket(const struct af_key *key)
 {
-	return &af_buckets[af_hash_index(key, &af_hash)];
+	struct af_ptable *pt = key->pt;
+
+	if (key->type == AF_KEY_SHARED)
+		return &af_buckets[af_hash_of(key) & af_hash.mask];
+	return pt ? &pt->buckets[af_hash_of(key) & pt->mask] : NULL;
+}
+
+/* Use the shared table (a no-op for a private key): see hash.c. */
+static inline void af_shared_enter(const struct af_key *key)
+{
+	if (key->type == AF_KEY_SHARED)
+		percpu_down_read(&af_resize_sem);
+}
+
+static inline void af_shared_exit(const struct af_key *key)
+{
+	if (key->type == AF_KEY_SHARED)
+		percpu_up_read(&af_resize_sem);
 }
 
 /* ---- waiters (wait.c) ---------------------------------------------------- */
@@ -306,8 +393,8 @@ void af_wait_released(struct af_waiter *w);
 struct af_bucket *af_lock_waiter(struct af_waiter *w)
 	__acquires(&w->bucket->lock);
 
-int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
-	    const struct timespec64 *timeout);
+int af_wait(struct af_client *c, u32 __user *uaddr, unsigned int flags,
+	    u32 val, const struct timespec64 *timeout);
 
 /* When a timed wait ends: an absolute time on the host's @clock. */
 struct af_deadline {
@@ -315,8 +402,8 @@ struct af_deadline {
 	ktime_t expires;
 };
 
-int af_wait_until(u32 __user *uaddr, unsigned int flags, u32 val,
-		  const struct af_deadline *dl);
+int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
+		  u32 val, const struct af_deadline *dl);
 
 /* ---- restarting a wait (restart.c) ----------------------------------------- */
 
@@ -324,18 +411,21 @@ int af_restart_init(void);
 void af_restart_exit(void);
 int af_restart_wait(u32 __user *uaddr, unsigned int flags, u32 val,
 		    ktime_t expires);
-int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake);
+int af_wake(struct af_client *c, u32 __user *uaddr, unsigned int flags,
+	    int nr_wake);
 
 /* ---- requeue (requeue.c) -------------------------------------------------- */
 
-int af_requeue(u32 __user *uaddr1, u32 __user *uaddr2, unsigned int flags,
-	       int nr_wake, int nr_requeue, const u32 *cmpval);
+int af_requeue(struct af_client *c, u32 __user *uaddr1, u32 __user *uaddr2,
+	       unsigned int flags, int nr_wake, int nr_requeue,
+	       const u32 *cmpval);
 
 /* ---- fd waiters (fd.c) -------------------------------------------------- */
 
 int af_fd_init(void);
 void af_fd_exit(void);
-int af_fd_create(u32 __user *uaddr, unsigned int flags, u32 val);
+int af_fd_create(struct af_client *c, u32 __user *uaddr, unsigned int flags,
+		 u32 val);
 int af_fd_rearm(int fdnum, u32 val);
 
 /* ---- for the KUnit suites (kunit.c) ------------------------------------- */
@@ -346,7 +436,6 @@ int af_fd_rearm(int fdnum, u32 val);
  * af_wake() and af_requeue() past their key lookups.
  */
 #if IS_BUILTIN(CONFIG_KUNIT)
-bool af_hash_ready(void);
 int af_wake_key(const struct af_key *key, int nr_wake);
 int af_requeue_keys(const struct af_key *key1, const struct af_key *key2,
 		    int nr_wake, int nr_requeue);

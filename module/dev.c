@@ -10,6 +10,7 @@
 #include <linux/kernel.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "altfutex.h"
@@ -17,7 +18,7 @@
 static unsigned int hash_size;
 module_param(hash_size, uint, 0444);
 MODULE_PARM_DESC(hash_size,
-		 "number of hash buckets, a power of two (default: 256 per CPU)");
+		 "buckets of every hash table, a power of two (default: the shared table 256 per CPU and growing, each process's 16 per CPU)");
 
 static bool af_misaligned(u64 uaddr)
 {
@@ -30,7 +31,7 @@ static bool af_bad_word(u64 uaddr, u32 flags, u32 allowed)
 	return (flags & ~allowed) || af_misaligned(uaddr);
 }
 
-static int af_ioctl_wait(void __user *argp)
+static int af_ioctl_wait(struct af_client *c, void __user *argp)
 {
 	struct altfutex_wait_args args;
 	struct timespec64 ts, *timeout = NULL;
@@ -49,11 +50,11 @@ static int af_ioctl_wait(void __user *argp)
 	} else if (args.timeout.tv_sec || args.timeout.tv_nsec) {
 		return -EINVAL;
 	}
-	return af_wait(u64_to_user_ptr(args.uaddr),
+	return af_wait(c, u64_to_user_ptr(args.uaddr),
 		       args.flags & ALTFUTEX_FLAGS_MASK, args.val, timeout);
 }
 
-static int af_ioctl_wake(void __user *argp)
+static int af_ioctl_wake(struct af_client *c, void __user *argp)
 {
 	struct altfutex_wake_args args;
 
@@ -61,10 +62,12 @@ static int af_ioctl_wake(void __user *argp)
 		return -EFAULT;
 	if (af_bad_word(args.uaddr, args.flags, ALTFUTEX_PRIVATE))
 		return -EINVAL;
-	return af_wake(u64_to_user_ptr(args.uaddr), args.flags, args.nr_wake);
+	return af_wake(c, u64_to_user_ptr(args.uaddr), args.flags,
+		       args.nr_wake);
 }
 
-static int af_ioctl_requeue(void __user *argp, bool cmp)
+static int af_ioctl_requeue(struct af_client *c, void __user *argp,
+			    bool cmp)
 {
 	struct altfutex_requeue_args args;
 
@@ -77,12 +80,12 @@ static int af_ioctl_requeue(void __user *argp, bool cmp)
 		return -EINVAL;
 	if (!cmp && args.val)
 		return -EINVAL;
-	return af_requeue(u64_to_user_ptr(args.uaddr),
+	return af_requeue(c, u64_to_user_ptr(args.uaddr),
 			  u64_to_user_ptr(args.uaddr2), args.flags,
 			  args.nr_wake, args.nr_requeue, cmp ? &args.val : NULL);
 }
 
-static int af_ioctl_fd(void __user *argp)
+static int af_ioctl_fd(struct af_client *c, void __user *argp)
 {
 	struct altfutex_fd_args args;
 
@@ -90,7 +93,7 @@ static int af_ioctl_fd(void __user *argp)
 		return -EFAULT;
 	if (af_bad_word(args.uaddr, args.flags, ALTFUTEX_PRIVATE))
 		return -EINVAL;
-	return af_fd_create(u64_to_user_ptr(args.uaddr), args.flags,
+	return af_fd_create(c, u64_to_user_ptr(args.uaddr), args.flags,
 			    args.val);
 }
 
@@ -105,19 +108,20 @@ static int af_ioctl_fd_rearm(void __user *argp)
 
 static long af_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct af_client *c = file->private_data;
 	void __user *argp = (void __user *)arg;
 
 	switch (cmd) {
 	case ALTFUTEX_IOC_WAIT:
-		return af_ioctl_wait(argp);
+		return af_ioctl_wait(c, argp);
 	case ALTFUTEX_IOC_WAKE:
-		return af_ioctl_wake(argp);
+		return af_ioctl_wake(c, argp);
 	case ALTFUTEX_IOC_REQUEUE:
-		return af_ioctl_requeue(argp, false);
+		return af_ioctl_requeue(c, argp, false);
 	case ALTFUTEX_IOC_CMP_REQUEUE:
-		return af_ioctl_requeue(argp, true);
+		return af_ioctl_requeue(c, argp, true);
 	case ALTFUTEX_IOC_FD:
-		return af_ioctl_fd(argp);
+		return af_ioctl_fd(c, argp);
 	case ALTFUTEX_IOC_FD_REARM:
 		return af_ioctl_fd_rearm(argp);
 	default:
@@ -125,8 +129,30 @@ static long af_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 }
 
+/* Each open file has the core's per-file state: its private table cache. */
+static int af_open(struct inode *inode, struct file *file)
+{
+	struct af_client *c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+
+	if (!c)
+		return -ENOMEM;
+	file->private_data = c;
+	return 0;
+}
+
+static int af_release(struct inode *inode, struct file *file)
+{
+	struct af_client *c = file->private_data;
+
+	af_client_release(c);
+	kfree(c);
+	return 0;
+}
+
 static const struct file_operations af_fops = {
 	.owner		= THIS_MODULE,
+	.open		= af_open,
+	.release	= af_release,
 	.unlocked_ioctl	= af_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

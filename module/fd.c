@@ -23,10 +23,10 @@
  * with a bit that makes the second one fail with -EBUSY rather than wait,
  * and read(), poll() and close() take nothing a re-arm holds.
  *
- * The fd holds a reference on its key's mm (mmgrab(), which does not keep
- * the address space alive) or its mapping's file (key.c), never on a
- * page, and a reference on this module through its file, so rmmod is
- * refused until it is closed.
+ * The fd holds a reference on its key's private table (which holds the
+ * mm's struct with mmgrab(), which does not keep the address space alive)
+ * or its mapping's file (key.c), never on a page, and a reference on
+ * this module through its file, so rmmod is refused until it is closed.
  */
 #include <linux/anon_inodes.h>
 #include <linux/fcntl.h>
@@ -148,6 +148,7 @@ static int af_fd_arm(struct af_fd *fd, u32 __user *uaddr, u32 val)
 
 /**
  * af_fd_create() - a new fd waiting on the futex at @uaddr
+ * @c: the device file the call came through
  * @uaddr: 4-byte aligned user address
  * @flags: ALTFUTEX_PRIVATE or 0
  * @val: the value the caller saw
@@ -155,7 +156,8 @@ static int af_fd_arm(struct af_fd *fd, u32 __user *uaddr, u32 val)
  * Return: the new fd (O_CLOEXEC), -EAGAIN if *@uaddr != @val (and no fd),
  * -EFAULT, -EMFILE, -ENOMEM.
  */
-int af_fd_create(u32 __user *uaddr, unsigned int flags, u32 val)
+int af_fd_create(struct af_client *c, u32 __user *uaddr, unsigned int flags,
+		 u32 val)
 {
 	struct file *file;
 	struct af_fd *fd;
@@ -166,10 +168,10 @@ int af_fd_create(u32 __user *uaddr, unsigned int flags, u32 val)
 		return -ENOMEM;
 	init_waitqueue_head(&fd->wq);
 	fd->w.notify = af_fd_notify;
-	ret = af_key_lookup(uaddr, flags, &fd->w.key);
+	ret = af_key_lookup(c, uaddr, flags, &fd->w.key, true);
 	if (ret)
 		goto err_free;
-	/* the fd may outlive us: it needs a reference on a private key's mm */
+	/* the fd may outlive us: it needs a reference on a private table */
 	if (fd->w.key.type == AF_KEY_PRIVATE)
 		af_key_get(&fd->w.key);
 

@@ -44,9 +44,10 @@
  * reference on the mm, as the kernel futex does not: two atomic
  * operations on a cache line that every thread of the process shares are
  * saved on each call.  A waiter that may outlive the mm its key names
- * holds a reference on it (af_key_get(), mmgrab()): an fd waiter always,
- * and a thread's waiter that a requeue moved onto another process's
- * private key (af_waiter_holds_ref()).
+ * holds a reference on that mm's private table (af_key_get()), which
+ * holds the mm's struct (mmgrab()): an fd waiter always, and a thread's
+ * waiter that a requeue moved onto another process's private key
+ * (af_waiter_holds_ref()).
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -93,7 +94,7 @@ void af_key_get(const struct af_key *key)
 	if (key->type == AF_KEY_SHARED)
 		get_file(key->file);
 	else
-		mmgrab(key->object);
+		refcount_inc(&key->pt->ref);
 }
 
 /*
@@ -105,5 +106,5 @@ void af_key_put(const struct af_key *key)
 	if (key->type == AF_KEY_SHARED)
 		fput(key->file);
 	else
-		mmdrop(key->object);
+		af_ptable_put(key->pt);
 }

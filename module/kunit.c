@@ -656,19 +656,16 @@ static struct kunit_suite af_hash_suite = {
 /* ---- queue order -------------------------------------------------------------- */
 
 /*
- * The table the queue tests use.  A kernel that runs a module's suites
- * after its init function has a live table, and the tests share it (with
- * their dummy keys: they can meet real waiters in a bucket, never wake
- * one); each case then runs once on it, and its "1 bucket" run is
- * skipped.  6.1 runs them before (at MODULE_STATE_COMING, when the module
- * parameters are not even parsed yet): there is no table and nobody can
- * use one, since /dev/altfutex does not exist yet; each case then sets up
- * a table of its own, of the default size, then of one bucket (what make
- * check's hash_size=1 load asks for), and frees it after.
+ * The table the queue tests use: the keys are private keys of a dummy
+ * process, in a private table of the case's own (af_ptable_alloc(), the
+ * table a process gets), of a process's default size, then of one bucket
+ * (what make check's hash_size=1 load asks for), freed after the case.
+ * No real waiter can be in it, whether the module is live or not (6.1 runs
+ * the suites before the module's init function).
  */
 struct af_table {
 	const char *name;
-	unsigned int size;	/* for af_hash_init(): 0 is the default */
+	unsigned int size;	/* 0: a process's default */
 };
 
 static const struct af_table af_tables[] = {
@@ -705,45 +702,46 @@ struct af_queue_test {
 	struct af_bucket *buckets[AF_QT_BUCKETS];
 	int start[AF_QT_BUCKETS];	/* their counts before the case */
 	int nr_buckets;
-	bool own_table;
+	struct af_ptable *pt;		/* the case's table */
 };
 
 /* What the test keys name, and their waiters' mm: no mm, no inode. */
 static char af_test_object;
 #define AF_TEST_MM	((struct mm_struct *)&af_test_object)
 
+/* The case's table, for af_test_key() (cases run one at a time). */
+static struct af_ptable *af_test_pt;
+
 static struct af_key af_test_key(u64 word)
 {
 	struct af_key key = {
 		.object = &af_test_object,
 		.word = word,
+		.pt = af_test_pt,
 		.type = AF_KEY_PRIVATE,
 	};
 
 	return key;
 }
 
+static unsigned int af_test_size(void)
+{
+	return af_test_pt->mask + 1;
+}
+
 static int af_queue_init(struct kunit *test)
 {
 	const struct af_table *table = test->param_value;
 	struct af_queue_test *qt;
-	int ret;
 
 	qt = kunit_kzalloc(test, sizeof(*qt), GFP_KERNEL);
 	if (!qt)
 		return -ENOMEM;
 	test->priv = qt;
-	if (af_hash_ready()) {
-		if (table->size)
-			kunit_skip(test, "the module's table is live");
-		kunit_info(test, "on the module's table, hash_size %u\n",
-			   af_hash_size());
-		return 0;
-	}
-	ret = af_hash_init(table->size);
-	if (ret)
-		return ret;
-	qt->own_table = true;
+	qt->pt = af_ptable_alloc(table->size ?: af_ptable_default_size());
+	if (!qt->pt)
+		return -ENOMEM;
+	af_test_pt = qt->pt;
 	return 0;
 }
 
@@ -882,10 +880,10 @@ static bool af_test_find_key(const struct af_key *a, bool same,
 			     struct af_key *b)
 {
 	struct af_bucket *ba = af_hash_bucket(a);
-	unsigned long tries = 64UL * af_hash_size();
+	unsigned long tries = 64UL * af_test_size();
 	u64 word = a->word;
 
-	if (!same && af_hash_size() == 1)
+	if (!same && af_test_size() == 1)
 		return false;
 	while (tries--) {
 		word += sizeof(u32);
@@ -917,8 +915,8 @@ static void af_queue_exit(struct kunit *test)
 		left = af_test_queued(qt->buckets[i], NULL, NULL, 0);
 		KUNIT_EXPECT_EQ(test, left, 0);
 	}
-	if (qt->own_table)
-		af_hash_exit();
+	af_test_pt = NULL;
+	kvfree(qt->pt);
 }
 
 /* 32 waiters on one key, woken by wakes of 1: oldest first. */

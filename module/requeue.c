@@ -83,16 +83,20 @@ static __always_inline int __af_requeue_keys(const struct af_key *key1,
 	int ret;
 
 	same_key = af_key_match(key1, key2);
-	b1 = af_hash_bucket(key1);
-	b2 = af_hash_bucket(key2);
 	af_wake_list_init(&wl);
 
 retry:
+	/* no resize of the shared table while we hold its buckets (hash.c) */
+	percpu_down_read(&af_resize_sem);
+	b1 = af_hash_bucket(key1);
+	b2 = af_hash_bucket(key2);
 	af_double_lock(b1, b2);		/* (K2) of wait.c, for both keys */
 	if (cmpval) {
 		ret = af_get_value_locked(&uval, uaddr1);
 		if (ret) {
+			/* fault it in holding nothing: it may take long */
 			af_double_unlock(b1, b2);
+			percpu_up_read(&af_resize_sem);
 			ret = get_user(uval, uaddr1);
 			if (ret)
 				return ret;
@@ -147,6 +151,7 @@ retry:
 
 out_unlock:
 	af_double_unlock(b1, b2);	/* (K3) */
+	percpu_up_read(&af_resize_sem);
 	af_wake_list_run(&wl);
 	/* Never the last references: the caller runs in key1's mm. */
 	while (refs1--)
@@ -156,6 +161,7 @@ out_unlock:
 
 /**
  * af_requeue() - wake and requeue waiters of the futex at @uaddr1
+ * @c: the device file the call came through
  * @uaddr1: the futex whose waiters are woken or moved
  * @uaddr2: the futex they are moved to
  * @flags: ALTFUTEX_PRIVATE or 0, for both addresses
@@ -164,19 +170,23 @@ out_unlock:
  * @cmpval: if not NULL, first check that *@uaddr1 == *@cmpval, atomically
  *	    with respect to wakes and requeues of @uaddr1
  *
+ * Both keys get their tables: a private one is the caller's, made here
+ * if the caller never waited (moved waiters need somewhere to go).
+ *
  * Return: the number woken plus the number moved, -EAGAIN on a value
- * mismatch, or -EFAULT.
+ * mismatch, -EFAULT, or -ENOMEM (no room for the caller's private table).
  */
-int af_requeue(u32 __user *uaddr1, u32 __user *uaddr2, unsigned int flags,
-	       int nr_wake, int nr_requeue, const u32 *cmpval)
+int af_requeue(struct af_client *c, u32 __user *uaddr1, u32 __user *uaddr2,
+	       unsigned int flags, int nr_wake, int nr_requeue,
+	       const u32 *cmpval)
 {
 	struct af_key key1, key2;
 	int ret;
 
-	ret = af_key_lookup(uaddr1, flags, &key1);
+	ret = af_key_lookup(c, uaddr1, flags, &key1, true);
 	if (ret)
 		return ret;
-	ret = af_key_lookup(uaddr2, flags, &key2);
+	ret = af_key_lookup(c, uaddr2, flags, &key2, true);
 	if (ret)
 		goto out_put1;
 	ret = __af_requeue_keys(&key1, &key2, uaddr1, nr_wake, nr_requeue,

@@ -59,8 +59,8 @@ static long af_wait_restart(struct restart_block *rb)
 	if (!try_module_get(THIS_MODULE))
 		return -EINTR;			/* being unloaded */
 	rb->fn = af_no_restart;
-	ret = af_wait_until(rb->futex.uaddr, rb->futex.flags, rb->futex.val,
-			    &dl);
+	ret = af_wait_until(NULL, rb->futex.uaddr, rb->futex.flags,
+			    rb->futex.val, &dl);
 	if (ret == -ERESTARTNOHAND)
 		ret = af_restart_wait(rb->futex.uaddr, rb->futex.flags,
 				      rb->futex.val, dl.expires);

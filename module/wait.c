@@ -53,6 +53,26 @@
  * requeue takes the locks without looking at the counts, as the scan of
  * case 2.
  *
+ * No table.  A private key's bucket is in its process's table (hash.c),
+ * which the process's first wait creates, and publishes, before its W0,
+ * and which stays while the process can run.  A wake that finds no table
+ * returns 0 without a lock: it looks for the table after MK, so the table
+ * plays the part of the count in case 1 (the waiter writes it before MW,
+ * the waker reads it after MK), and a waker that misses it is one whose
+ * K1 the waiter's W3 sees.
+ *
+ * Across a resize.  The shared table grows (hash.c) by moving every
+ * queued waiter, with its count, to a new table under the write side of
+ * af_resize_sem, while W0 to W2 and K0 to K3 of a shared key each run
+ * under the read side: each runs wholly before or wholly after a resize.
+ * A waiter's W0..W2 before it and a waker's K0..K3 after it meet in the
+ * new bucket, which holds the moved waiter and its count: the waiter's
+ * read-side release comes before the resize's write-side acquire, and
+ * the resize's write-side release before the waker's read-side acquire.
+ * A waker's K1..K3 before it and a waiter's W0..W3 after it are ordered
+ * by the same chain the other way, so W3 sees K1.  The waiter's W3 and
+ * its sleep need no read side: it holds no bucket then.
+ *
  * Before all this, af_wait() reads the word once without queueing (W3'):
  * if it already differs from v, the wait returns -EAGAIN at once.  That
  * is a correct outcome whenever it happens (the caller's v is stale at a
@@ -111,11 +131,16 @@ struct af_bucket *af_lock_waiter(struct af_waiter *w)
 	}
 }
 
-/* Append @w to the queue of its key's bucket: W0 to W2 above. */
+/*
+ * Append @w to the queue of its key's bucket: W0 to W2 above.  A private
+ * key must have its table (key->pt).
+ */
 void af_enqueue(struct af_waiter *w)
 {
-	struct af_bucket *b = af_hash_bucket(&w->key);
+	struct af_bucket *b;
 
+	af_shared_enter(&w->key);
+	b = af_hash_bucket(&w->key);
 	atomic_inc(&b->waiters);			/* (W0) */
 	smp_mb__after_atomic();				/* (MW) pairs with (MK) */
 	spin_lock(&b->lock);				/* (W1) ACQUIRE */
@@ -123,6 +148,9 @@ void af_enqueue(struct af_waiter *w)
 	WRITE_ONCE(w->state, AF_QUEUED);
 	list_add_tail(&w->node, &b->queue);
 	spin_unlock(&b->lock);				/* (W2) RELEASE */
+	if (w->key.type == AF_KEY_SHARED)
+		af_hash_check_load(b);
+	af_shared_exit(&w->key);
 }
 
 /*
@@ -157,16 +185,21 @@ void af_wait_released(struct af_waiter *w)
  */
 bool af_dequeue(struct af_waiter *w)
 {
-	struct af_bucket *b = af_lock_waiter(w);
-	/* a waker may store WOKEN (D) meanwhile, without the lock */
-	bool queued = READ_ONCE(w->state) == AF_QUEUED;
+	struct af_bucket *b;
+	bool queued;
 
+	/* whatever its key now: a requeue may move it to the shared table */
+	percpu_down_read(&af_resize_sem);
+	b = af_lock_waiter(w);
+	/* a waker may store WOKEN (D) meanwhile, without the lock */
+	queued = READ_ONCE(w->state) == AF_QUEUED;
 	if (queued) {
 		list_del_init(&w->node);
 		atomic_dec(&b->waiters);
 		WRITE_ONCE(w->state, AF_IDLE);
 	}
 	spin_unlock(&b->lock);
+	percpu_up_read(&af_resize_sem);
 	if (!queued)
 		af_wait_released(w);
 	return queued;
@@ -277,6 +310,7 @@ static int af_sleep(struct af_waiter *w, struct hrtimer_sleeper *to)
 
 /**
  * af_wait_until() - sleep on the futex at @uaddr while it holds @val
+ * @c: the device file the call came through, or NULL (a restart)
  * @uaddr: 4-byte aligned user address
  * @flags: ALTFUTEX_PRIVATE or 0 (the timeout flags are in @dl already)
  * @val: the value the caller saw
@@ -289,10 +323,11 @@ static int af_sleep(struct af_waiter *w, struct hrtimer_sleeper *to)
  * nothing.
  *
  * Return: 0 when woken, -EAGAIN if *@uaddr != @val, -ETIMEDOUT,
- * -ERESTARTNOHAND on a signal, -EFAULT.
+ * -ERESTARTNOHAND on a signal, -EFAULT, -ENOMEM (no room for the
+ * process's private table, on its first wait).
  */
-int af_wait_until(u32 __user *uaddr, unsigned int flags, u32 val,
-		  const struct af_deadline *dl)
+int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
+		  u32 val, const struct af_deadline *dl)
 {
 	struct hrtimer_sleeper sleeper, *to = NULL;
 	struct af_waiter waiter, *w = &waiter;
@@ -305,7 +340,7 @@ int af_wait_until(u32 __user *uaddr, unsigned int flags, u32 val,
 	if (uval != val)
 		return -EAGAIN;
 
-	ret = af_key_lookup(uaddr, flags, &w->key);
+	ret = af_key_lookup(c, uaddr, flags, &w->key, true);
 	if (ret)
 		return ret;
 	w->task = current;
@@ -346,6 +381,7 @@ int af_wait_until(u32 __user *uaddr, unsigned int flags, u32 val,
 
 /**
  * af_wait() - sleep on the futex at @uaddr while it holds @val
+ * @c: the device file the call came through
  * @uaddr: 4-byte aligned user address
  * @flags: ALTFUTEX_PRIVATE, ALTFUTEX_ABSTIME, ALTFUTEX_CLOCK_REALTIME
  * @val: the value the caller saw
@@ -361,17 +397,17 @@ int af_wait_until(u32 __user *uaddr, unsigned int flags, u32 val,
  * Return: as af_wait_until(), or -ERESTART_RESTARTBLOCK for a signal
  * during a wait with a relative timeout.
  */
-int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
-	    const struct timespec64 *timeout)
+int af_wait(struct af_client *c, u32 __user *uaddr, unsigned int flags,
+	    u32 val, const struct timespec64 *timeout)
 {
 	struct af_deadline dl;
 	int ret;
 
 	if (!timeout)
-		return af_wait_until(uaddr, flags, val, NULL);
+		return af_wait_until(c, uaddr, flags, val, NULL);
 
 	af_deadline_of(timeout, flags, &dl);
-	ret = af_wait_until(uaddr, flags, val, &dl);
+	ret = af_wait_until(c, uaddr, flags, val, &dl);
 	if (ret == -ERESTARTNOHAND && !(flags & ALTFUTEX_ABSTIME))
 		ret = af_restart_wait(uaddr, flags & ALTFUTEX_PRIVATE, val,
 				      dl.expires);
@@ -382,10 +418,10 @@ int af_wait(u32 __user *uaddr, unsigned int flags, u32 val,
  * Wake up to @nr_wake waiters of @key, oldest first; return how many.
  * What af_wake() does once it has the key, and af_wake_key() for the
  * KUnit suites: inlined, so the wake path is the same code as it would be
- * written in one piece.
+ * written in one piece.  A private key of a process with no table yet
+ * (key->pt NULL) gets it here, if it has one by now.
  */
-static __always_inline int __af_wake_key(const struct af_key *key,
-					 int nr_wake)
+static __always_inline int __af_wake_key(struct af_key *key, int nr_wake)
 {
 	struct af_waiter *w, *tmp;
 	struct af_wake_list wl;
@@ -395,11 +431,20 @@ static __always_inline int __af_wake_key(const struct af_key *key,
 	if (nr_wake <= 0)
 		return 0;
 
-	b = af_hash_bucket(key);
 	/* the caller's store to the word (K1) came before this call */
 	smp_mb();					/* (MK) pairs with (MW) */
-	if (!atomic_read(&b->waiters))			/* (K0) */
+	if (unlikely(key->type == AF_KEY_PRIVATE && !key->pt)) {
+		/* "No table" above: this read is the K0 of the table */
+		key->pt = af_ptable_lookup(current->mm);
+		if (!key->pt)
+			return 0;
+	}
+	af_shared_enter(key);
+	b = af_hash_bucket(key);
+	if (!atomic_read(&b->waiters)) {		/* (K0) */
+		af_shared_exit(key);
 		return 0;
+	}
 
 	af_wake_list_init(&wl);
 	spin_lock(&b->lock);				/* (K2) ACQUIRE */
@@ -411,24 +456,27 @@ static __always_inline int __af_wake_key(const struct af_key *key,
 			break;
 	}
 	spin_unlock(&b->lock);				/* (K3) RELEASE */
+	af_shared_exit(key);
 	af_wake_list_run(&wl);
 	return woken;
 }
 
 /**
  * af_wake() - wake up to @nr_wake waiters of the futex at @uaddr
+ * @c: the device file the call came through
  * @uaddr: 4-byte aligned user address
  * @flags: ALTFUTEX_PRIVATE or 0
  * @nr_wake: the most to wake; <= 0 wakes nobody
  *
  * Return: the number woken, oldest first, or -EFAULT.
  */
-int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake)
+int af_wake(struct af_client *c, u32 __user *uaddr, unsigned int flags,
+	    int nr_wake)
 {
 	struct af_key key;
 	int ret;
 
-	ret = af_key_lookup(uaddr, flags, &key);
+	ret = af_key_lookup(c, uaddr, flags, &key, false);
 	if (ret)
 		return ret;
 	ret = __af_wake_key(&key, nr_wake);
@@ -440,6 +488,8 @@ int af_wake(u32 __user *uaddr, unsigned int flags, int nr_wake)
 /* af_wake() on a key the caller formed: for the KUnit suites. */
 int af_wake_key(const struct af_key *key, int nr_wake)
 {
-	return __af_wake_key(key, nr_wake);
+	struct af_key k = *key;
+
+	return __af_wake_key(&k, nr_wake);
 }
 #endif

@@ -13,6 +13,10 @@
 #                       cost / native cost, lower is better)
 #   bench/samples.csv   every measurement, and the spreads
 #   bench/scaling.csv   the hash workload over thread and word counts
+#   bench/flood.csv     victim,flood,ns_without,ns_with,ratio: another
+#                       process's wake with no waiter, on a private and on
+#                       a shared word, without and under a flood of 100 000
+#                       fd waiters (tests/flood, run after the bench)
 #   bench/plot.png      the ratios and the scaling curves (gnuplot)
 # and prints the table.  -n: leave the files in bench/ alone, only print.
 #
@@ -44,12 +48,18 @@ if ! command -v gnuplot >/dev/null; then
 		echo "$me: warning: no gnuplot, no plot" >&2
 fi
 
+flood=$BUILD/tests/flood
+[ -x "$flood" ] || die "no $flood (make)"
+
 export VM_SMP=${VM_SMP:-2}
 start=$(date +%s)
 # The bench writes to the result port itself; its table goes to stdout.
+# The flood rows come from the flood test, in the same boot.
 VM_TIMEOUT=${VM_TIMEOUT:-900} scripts/vm.sh \
-	--cmd "./bench -r $reps -d $dur -o \"\$ALTFUTEX_VM_RESULT\"" \
-	--files "$bin" || die "the VM run failed (see $BUILD/vm/)"
+	--cmd "./bench -r $reps -d $dur -o \"\$ALTFUTEX_VM_RESULT\" &&
+		ALTFUTEX_FLOOD_WAITERS=100000 \
+		ALTFUTEX_FLOOD_OUT=\"\$ALTFUTEX_VM_RESULT\" ./flood" \
+	--files "$bin $flood" || die "the VM run failed (see $BUILD/vm/)"
 wall=$(($(date +%s) - start))
 
 res=$(tr -d '\r' <"$BUILD/vm/result")
@@ -80,6 +90,12 @@ outdir=bench
 	printf '%s\n' "$res" | awk '$1 == "CURVE" {
 		printf "%s,%s,%s,%s\n", $2, $3, $4, $5 }'
 } >"$outdir/scaling.csv"
+
+{
+	echo "victim,flood,ns_without,ns_with,ratio"
+	printf '%s\n' "$res" | awk '$1 == "FLOOD" {
+		printf "%s,%s,%s,%s,%s\n", $2, $3, $4, $5, $6 }'
+} >"$outdir/flood.csv"
 
 if command -v gnuplot >/dev/null; then
 	gnuplot <<EOF || echo "$me: warning: gnuplot failed" >&2
@@ -128,4 +144,10 @@ printf '%s\n' "$res" | awk '$1 == "ROW" {
 		$2, $3, $4, $5, $6, $7, $8 }'
 printf '%s\n' "$res" | awk '$1 == "MEM" {
 	printf "slab %s: %s bytes per object\n", $2, $3 }'
+echo
+echo "another process's wake with no waiter, without and under a flood"
+printf '%-10s %-16s %12s %12s %7s\n' victim flood "ns without" "ns with" \
+	ratio
+printf '%s\n' "$res" | awk '$1 == "FLOOD" {
+	printf "%-10s %-16s %12s %12s %7s\n", $2, $3, $4, $5, $6 }'
 echo "make bench: $wall s; files in $outdir/"
