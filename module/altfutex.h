@@ -203,16 +203,21 @@ static inline int af_key_vma(struct mm_struct *mm, struct vm_area_struct *vma,
  * Locking
  * -------
  * bucket->lock protects the bucket's queue and, for every waiter on it,
- * the waiter's node, bucket, key and a QUEUED state.  Order:
+ * the waiter's node, bucket, key and a QUEUED state.  The read side of
+ * af_resize_sem keeps the shared table in place (hash.c).  Order:
  *
- *	mmap lock (read, key formation only; never held with a bucket lock)
+ *	mmap lock (read, key formation only; held with nothing below)
+ *	af_resize_sem, read side (a shared key's enqueue and wake; every
+ *	dequeue and requeue)
  *	  bucket lock of the lower address (af_double_lock(), requeue.c)
  *	    bucket lock of the higher address
  *
  * Nothing else is taken under a bucket lock: no allocation, no user
  * access that may fault (af_get_value_locked() runs with page faults
  * disabled), no wakeup of a thread and no fd notification (both run after
- * the lock is dropped, from the waker's af_wake_list).  The fields read
+ * the lock is dropped, from the waker's af_wake_list); a requeue only
+ * moves key references (get_file(), refcount_inc(), and fput(), which
+ * defers the release).  The fields read
  * without the lock are w->bucket (af_lock_waiter(), rechecked under the
  * lock it names), w->state (READ_ONCE()/smp_load_acquire(), see wait.c)
  * and bucket->waiters (atomic).
