@@ -1454,15 +1454,7 @@ static int send_fds(int sock, const int *fds, int n)
  */
 static int is_fd_waiter(int fd)
 {
-	char path[64], link[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return 0;
-	link[n] = 0;
-	return !strcmp(link, "anon_inode:[altfutex]");
+	return tu_fd_is(fd, "anon_inode:[altfutex]");
 }
 
 /* Receive what is queued on @sock into the table (or close it). */

@@ -21,15 +21,7 @@
 
 static int is_devfd(int fd)
 {
-	char path[64], target[128];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return 0;
-	target[n] = 0;
-	return !strcmp(target, "/dev/altfutex");
+	return tu_fd_is(fd, "/dev/altfutex");
 }
 
 static int count_devfds(void)

@@ -256,6 +256,20 @@ static inline int tu_reap(pid_t pid)
 	return r;
 }
 
+/* Is descriptor @fd of this process open on @target (its /proc link)? */
+static inline int tu_fd_is(int fd, const char *target)
+{
+	char path[64], link[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return 0;
+	link[n] = 0;
+	return !strcmp(link, target);
+}
+
 static inline struct timespec tu_ts_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * NSEC_PER_MSEC };
