@@ -81,7 +81,7 @@ static void attacker(int shared, int n, int ready)
 	for (i = 0; i < n; i++) {
 		fd = altfutex_fd(&words[i], 0, shared ? 0 : ALTFUTEX_PRIVATE);
 		if (fd < 0) {
-			fprintf(stderr, "flood: attacker: fd %d: %s\n", i,
+			fprintf(stderr, "flood: the attacker's fd %d: %s\n", i,
 				tu_err(fd));
 			_exit(1);
 		}
@@ -153,7 +153,8 @@ int main(void)
 	t_init("flood", 240);
 	if (env)
 		nr_waiters = atoi(env);
-	rl.rlim_cur = rl.rlim_max = nr_waiters + 64;
+	rl.rlim_cur = nr_waiters + 64;
+	rl.rlim_max = rl.rlim_cur;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		t_skip("RLIMIT_NOFILE %d: %s", nr_waiters + 64,
 		       strerror(errno));
