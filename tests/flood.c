@@ -81,7 +81,7 @@ static void attacker(int shared, int n, int ready)
 	for (i = 0; i < n; i++) {
 		fd = altfutex_fd(&words[i], 0, shared ? 0 : ALTFUTEX_PRIVATE);
 		if (fd < 0) {
-			fprintf(stderr, "flood: the attacker's fd %d: %s\n", i,
+			fprintf(stderr, "flood: fd waiter %d: %s\n", i,
 				tu_err(fd));
 			_exit(1);
 		}
