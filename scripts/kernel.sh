@@ -26,7 +26,7 @@
 #    sid, which splits it, linux-binary-KVER and linux-modules-KVER);
 #  - unpacks the image with dpkg -x into $CACHE/KVER, runs depmod there, and
 #    links $CACHE/KVER/vmlinuz and $CACHE/KVER/modules (the modules
-#    directory, for the VM's zram and ext4; see mkinitramfs.sh -M);
+#    directory, for the VM's zram, ext4 and fuse; see mkinitramfs.sh -M);
 #  - builds the module in a small sid build root ($CACHE/buildroot, made
 #    once with mmdebstrap) that holds the compiler each kernel was built
 #    with, as named by its headers' dependencies (gcc-14 for 6.12, gcc-16

@@ -11,12 +11,13 @@
 #   /bin/busybox + applets    from busybox-static
 #   /altfutex.ko              MODULE
 #   /lib/modules/vm/          with -K: the stock kernel's modules that the VM
-#                             needs for its swap and its disk (zram and ext4,
-#                             with their dependencies, and the crc32c
-#                             driver that ext4 asks the crypto API for where
-#                             the kernel has one as a module, from MODDIR,
-#                             default /lib/modules/KVER), and load-order,
-#                             the names in the order vm-init.sh loads them
+#                             needs for its swap, its disk and FUSE (zram,
+#                             ext4 and fuse, with their dependencies, and
+#                             the crc32c driver that ext4 asks the crypto
+#                             API for where the kernel has one as a module,
+#                             from MODDIR, default /lib/modules/KVER), and
+#                             load-order, the names in the order vm-init.sh
+#                             loads them
 #   /lib/..., /lib64/...      the ELF interpreter and every library that ldd
 #                             lists for the binaries in BUILD/tests,
 #                             BUILD/examples, the FILEs and busybox
@@ -99,13 +100,16 @@ printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$root/etc/group"
 echo altfutex-vm >"$root/etc/hostname"
 
 # Kernel modules for the VM's swap (zram) and disk (ext2 on zram, through
-# the ext4 driver), each after the modules it depends on (modules.dep).
-# Debian builds them as modules; a kernel that has them built in needs none.
-# ext4 asks the crypto API for "crc32c" at mount time, which no dependency
-# names: its driver is crc32c_generic up to 6.x, crc32c-cryptoapi in 7.x,
-# so those two are optional (no warning for a kernel that lacks one).
-vm_modules='zram crc32c_generic crc32c-cryptoapi ext4'
-vm_optional='crc32c_generic crc32c-cryptoapi'
+# the ext4 driver), and for tests/fuse (fuse), each after the modules it
+# depends on (modules.dep).  Debian builds them as modules; a kernel that
+# has them built in needs none.  ext4 asks the crypto API for "crc32c" at
+# mount time, which no dependency names: its driver is crc32c_generic up
+# to 6.x, crc32c-cryptoapi in 7.x, so those two are optional (no warning
+# for a kernel that lacks one).  So is fuse: a module in 6.1, built in
+# from 6.12 on, where 7.x's packages have no modules.builtin to say so;
+# without it tests/fuse skips, saying why.
+vm_modules='zram crc32c_generic crc32c-cryptoapi ext4 fuse'
+vm_optional='crc32c_generic crc32c-cryptoapi fuse'
 if [ -n "$kver" ]; then
 	moddir=${moddir:-/lib/modules/$kver}
 	mkdir -p "$root/lib/modules/vm"
@@ -142,7 +146,7 @@ if [ -n "$kver" ]; then
 			add_module "$m"
 		done
 	else
-		echo "$me: warning: no $moddir/modules.dep: the VM gets no swap or disk modules" >&2
+		echo "$me: warning: no $moddir/modules.dep: the VM gets no swap, disk or fuse modules" >&2
 	fi
 fi
 

@@ -31,7 +31,8 @@
 #
 # Swap and disk, for the tests that evict pages under sleeping waiters:
 # the stock kernel's modules in /lib/modules/vm (mkinitramfs.sh -K) are
-# loaded, then
+# loaded (fuse among them, for tests/fuse: /dev/fuse appears with it),
+# then
 #   /dev/zram0  swap, 1536 MiB (compressed in RAM; only what is swapped out
 #               costs memory)
 #   /dev/zram1  an ext2 file system (through the ext4 driver) on /mnt/disk:

@@ -29,7 +29,7 @@
 # Environment (the Makefile sets the first six):
 #   KVER       kernel version            (default: scripts/deps.sh --kver)
 #   VMLINUZ    kernel to boot            (default: /boot/vmlinuz-$KVER)
-#   KMODDIR    its modules, for zram and ext4 (default: /lib/modules/$KVER)
+#   KMODDIR    its modules: zram, ext4, fuse (default: /lib/modules/$KVER)
 #   MODULE     the module                (default: altfutex.ko)
 #   BUILD      build directory           (default: build)
 #   MODPARAMS  module parameters         (default: none)
