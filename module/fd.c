@@ -100,7 +100,8 @@ static int af_read_shared_word(const struct af_key *key, u32 *val)
 		page = shmem_read_mapping_page_gfp(mapping, index,
 						   mapping_gfp_mask(mapping));
 	else if (mapping->a_ops->read_folio)
-		page = read_mapping_page(mapping, index, NULL);
+		/* a file system may need the open file (FUSE: tests/fuse) */
+		page = read_mapping_page(mapping, index, key->file);
 	else
 		return -EOPNOTSUPP;
 	if (IS_ERR(page))
