@@ -383,13 +383,13 @@ static inline void af_wake_list_init(struct af_wake_list *wl)
 }
 
 void af_claim(struct af_waiter *w, struct af_wake_list *wl);
-void af_wake_threads(struct af_waiter *first);
+void af_wake_waiters(struct af_waiter *first);
 
-/* Wake, oldest first, the threads claimed onto @wl.  No lock held. */
+/* Wake or notify, oldest first, the waiters claimed onto @wl; no lock. */
 static inline void af_wake_list_run(struct af_wake_list *wl)
 {
 	if (wl->first)
-		af_wake_threads(wl->first);
+		af_wake_waiters(wl->first);
 }
 
 void af_enqueue(struct af_waiter *w);

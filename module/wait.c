@@ -227,7 +227,7 @@ void af_claim(struct af_waiter *w, struct af_wake_list *wl)
  * notification runs its poll and fasync callbacks (epoll, SIGIO), which
  * must not run under a bucket spinlock.
  */
-void af_wake_threads(struct af_waiter *first)
+void af_wake_waiters(struct af_waiter *first)
 {
 	struct af_waiter *w, *next;
 	struct task_struct *task;
