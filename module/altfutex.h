@@ -207,8 +207,8 @@ static inline int af_key_vma(struct mm_struct *mm, struct vm_area_struct *vma,
  * af_resize_sem keeps the shared table in place (hash.c).  Order:
  *
  *	mmap lock (read, key formation only; held with nothing below)
- *	af_resize_sem, read side (a shared key's enqueue and wake; every
- *	dequeue and requeue)
+ *	af_resize_sem, read side (a shared key's enqueue, wake and requeue;
+ *	every dequeue)
  *	  bucket lock of the lower address (af_double_lock(), requeue.c)
  *	    bucket lock of the higher address
  *

@@ -78,16 +78,19 @@ static __always_inline int __af_requeue_keys(const struct af_key *key1,
 	struct af_wake_list wl;
 	int woken = 0, moved = 0, refs1 = 0;
 	LIST_HEAD(moving);
+	const struct af_key *any;
 	bool same_key;
 	u32 uval;
 	int ret;
 
 	same_key = af_key_match(key1, key2);
+	/* a shared one if either is: af_shared_enter() then holds the table */
+	any = key1->type == AF_KEY_SHARED ? key1 : key2;
 	af_wake_list_init(&wl);
 
 retry:
 	/* no resize of the shared table while we hold its buckets (hash.c) */
-	percpu_down_read(&af_resize_sem);
+	af_shared_enter(any);
 	b1 = af_hash_bucket(key1);
 	b2 = af_hash_bucket(key2);
 	af_double_lock(b1, b2);		/* (K2) of wait.c, for both keys */
@@ -96,7 +99,7 @@ retry:
 		if (ret) {
 			/* fault it in holding nothing: it may take long */
 			af_double_unlock(b1, b2);
-			percpu_up_read(&af_resize_sem);
+			af_shared_exit(any);
 			ret = get_user(uval, uaddr1);
 			if (ret)
 				return ret;
@@ -151,7 +154,7 @@ retry:
 
 out_unlock:
 	af_double_unlock(b1, b2);	/* (K3) */
-	percpu_up_read(&af_resize_sem);
+	af_shared_exit(any);
 	af_wake_list_run(&wl);
 	/* Never the last references: the caller runs in key1's mm. */
 	while (refs1--)
