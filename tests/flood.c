@@ -16,6 +16,9 @@
  * most 1.5 times what it costs without (the goal, measured by make bench
  * with 100 000 waiters, is 1.2), a shared wake at most 2.5 times (goal:
  * 2); bounds looser than the goals, since a test under TCG shares its host.
+ * A module loaded with hash_size= has tables of fixed size (make check's
+ * hash_size=1 pass: one bucket for all shared keys), so there only the
+ * private bound is checked, and the shared ratios are reported.
  *
  * With $ALTFUTEX_FLOOD_OUT set, it also appends to that file one line per
  * figure for make bench (scripts/bench.sh):
@@ -31,6 +34,20 @@
 #define ROUND_NS (300 * NSEC_PER_MSEC)	/* one measurement */
 
 static int nr_waiters = 20000;
+
+/* Was the module loaded with hash_size= (tables of fixed size)? */
+static unsigned long fixed_hash_size(void)
+{
+	FILE *f = fopen("/sys/module/altfutex/parameters/hash_size", "re");
+	unsigned long n = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n;
+}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -181,7 +198,10 @@ int main(void)
 		t_log("FAIL: a flood slowed another process's private wakes");
 		failed = 1;
 	}
-	if (r[1] > 2.5 || r[3] > 2.5) {
+	if (fixed_hash_size()) {
+		t_log("hash_size=%lu: the shared table may not grow, its ratios are not checked",
+		      fixed_hash_size());
+	} else if (r[1] > 2.5 || r[3] > 2.5) {
 		t_log("FAIL: a flood slowed another process's shared wakes");
 		failed = 1;
 	}
