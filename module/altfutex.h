@@ -106,7 +106,14 @@ static inline int af_key_lookup(struct af_client *c, u32 __user *uaddr,
 {
 	int ret;
 
-	if (!access_ok(uaddr, sizeof(u32)))
+	/*
+	 * Since 6.10, x86's access_ok() passes any address below the sign
+	 * bit on a CPU with LAM, leaving the rest to the page fault; but a
+	 * private key is formed without touching memory.  A word beyond the
+	 * top of the user address space is -EFAULT on every kernel.
+	 */
+	if (!access_ok(uaddr, sizeof(u32)) ||
+	    (unsigned long)uaddr > TASK_SIZE_MAX - sizeof(u32))
 		return -EFAULT;
 	if (flags & ALTFUTEX_PRIVATE) {
 		af_key_private(current->mm, (unsigned long)uaddr, key);
