@@ -15,7 +15,10 @@
  * with no flood again.  Under either flood a private wake must cost at
  * most 1.5 times what it costs without (the goal, measured by make bench
  * with 100 000 waiters, is 1.2), a shared wake at most 2.5 times (goal:
- * 2); bounds looser than the goals, since a test under TCG shares its host.
+ * 2); bounds looser than the goals, since a test under TCG shares its host,
+ * and ALTFUTEX_TEST_SCALE times looser still on a debug kernel, whose
+ * sanitizers make every figure noisy (the test is there for its kernel
+ * log).
  * A module loaded with hash_size= has tables of fixed size (make check's
  * hash_size=1 pass: one bucket for all shared keys), so there only the
  * private bound is checked, and the shared ratios are reported.
@@ -164,6 +167,7 @@ int main(void)
 	double base_p, base_s, r[4];
 	const char *env = getenv("ALTFUTEX_FLOOD_WAITERS");
 	struct rlimit rl;
+	double scale = t_time_scale();
 	uint32_t *pw, *sw;
 	int failed = 0;
 
@@ -194,14 +198,14 @@ int main(void)
 	      fp.priv, r[0], fp.shared, r[1]);
 	t_log("shared flood: private wake %.0f ns (%.2fx), shared %.0f ns (%.2fx)",
 	      fs.priv, r[2], fs.shared, r[3]);
-	if (r[0] > 1.5 || r[2] > 1.5) {
+	if (r[0] > 1.5 * scale || r[2] > 1.5 * scale) {
 		t_log("FAIL: a flood slowed another process's private wakes");
 		failed = 1;
 	}
 	if (fixed_hash_size()) {
 		t_log("hash_size=%lu: the shared table may not grow, its ratios are not checked",
 		      fixed_hash_size());
-	} else if (r[1] > 2.5 || r[3] > 2.5) {
+	} else if (r[1] > 2.5 * scale || r[3] > 2.5 * scale) {
 		t_log("FAIL: a flood slowed another process's shared wakes");
 		failed = 1;
 	}
