@@ -170,20 +170,6 @@ static int until(int *v, long ms)
 	return LOAD(*v);
 }
 
-/* Reap @pid within @ms: the time it took, or -1. */
-static int reap_within(pid_t pid, long ms)
-{
-	int64_t t0 = t_now_ns(CLOCK_MONOTONIC), t;
-
-	do {
-		t = t_now_ns(CLOCK_MONOTONIC) - t0;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return (int)(t / NSEC_PER_MSEC);
-		t_sleep_ms(5);
-	} while (t < ms * NSEC_PER_MSEC);
-	return -1;
-}
-
 /* The first word of "f", mapped shared and read-only. */
 static uint32_t *map_f(int *fdp)
 {
@@ -204,7 +190,7 @@ static void kill_check(pid_t pid, const char *what, unsigned int flags)
 	int n = LOAD(ctl->interrupts), ms;
 
 	kill(pid, SIGKILL);
-	ms = reap_within(pid, 2000);
+	ms = tu_reap_within(pid, 2000);
 	if (ms < 0)
 		t_fail("%s, flags %#x: alive 2 s after SIGKILL", what, flags);
 	tu_reap(pid);	/* forget it */
@@ -337,7 +323,7 @@ static void check_rearm(unsigned int flags)
 	    ctl->res[0].ms >= 500 || ctl->res[1].ret || ctl->res[1].ms >= 500)
 		bad("rearm, flags %#x: the sharer's read() or close() waited behind the re-arm",
 		    flags);
-	if (reap_within(ctl->sharer, 2000) < 0)
+	if (tu_reap_within(ctl->sharer, 2000) < 0)
 		t_fail("the sharer did not exit");
 }
 
@@ -381,7 +367,7 @@ int main(void)
 	pid = fork();	/* a page left locked would hang the umount */
 	if (!pid)
 		_exit(umount2(mnt, MNT_DETACH) ? 1 : 0);
-	if (reap_within(pid, 2000) < 0)
+	if (tu_reap_within(pid, 2000) < 0)
 		bad("umount2(MNT_DETACH) still blocked after 2 s");
 	else
 		rmdir(mnt);

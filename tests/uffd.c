@@ -69,20 +69,6 @@ static uint32_t *uffd_page(int uffd, int touch)
 	return p;
 }
 
-/* Reap @pid within @ms: the time it took, or -1. */
-static int reap_within(pid_t pid, long ms)
-{
-	int64_t t0 = t_now_ns(CLOCK_MONOTONIC), t;
-
-	do {
-		t = t_now_ns(CLOCK_MONOTONIC) - t0;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return (int)(t / NSEC_PER_MSEC);
-		t_sleep_ms(5);
-	} while (t < ms * NSEC_PER_MSEC);
-	return -1;
-}
-
 /* Wait up to @ms for @tid of @pid to block in an ioctl, or @fd to speak. */
 static int blocks(pid_t pid, pid_t tid, int fd, long ms)
 {
@@ -133,7 +119,7 @@ static void check_wait(unsigned int flags)
 			    flags);
 	}
 	kill(pid, SIGKILL);
-	ms = reap_within(pid, 2000);
+	ms = tu_reap_within(pid, 2000);
 	if (ms < 0)
 		t_fail("wait, flags %#x: still alive 2 s after SIGKILL", flags);
 	tu_reap(pid);	/* forget it */
@@ -243,7 +229,7 @@ static void check_rearm(unsigned int flags)
 		      flags, state_of(id[1]));
 	}
 	kill(pid, SIGKILL);
-	ms = reap_within(pid, 2000);
+	ms = tu_reap_within(pid, 2000);
 	if (ms < 0)
 		t_fail("rearm, flags %#x: re-arming process alive 2 s after SIGKILL",
 		       flags);
@@ -261,7 +247,7 @@ static void check_rearm(unsigned int flags)
 	if (res[0].ms > 1000 || res[1].ms > 1000 || res[1].ret)
 		bad("rearm, flags %#x: the sharer's read() or close() waited behind the re-arm",
 		    flags);
-	if (reap_within(id[1], 2000) < 0)
+	if (tu_reap_within(id[1], 2000) < 0)
 		t_fail("the sharer did not exit");
 	close(go[0]);
 	close(go[1]);

@@ -256,6 +256,20 @@ static inline int tu_reap(pid_t pid)
 	return r;
 }
 
+/* Reap @pid within @ms: the time it took, in ms, or -1. */
+static inline int tu_reap_within(pid_t pid, long ms)
+{
+	int64_t t0 = t_now_ns(CLOCK_MONOTONIC), t;
+
+	do {
+		t = t_now_ns(CLOCK_MONOTONIC) - t0;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return (int)(t / NSEC_PER_MSEC);
+		t_sleep_ms(5);
+	} while (t < ms * NSEC_PER_MSEC);
+	return -1;
+}
+
 /* Is descriptor @fd of this process open on @target (its /proc link)? */
 static inline int tu_fd_is(int fd, const char *target)
 {
