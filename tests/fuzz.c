@@ -310,13 +310,9 @@ static void irq_timer_arm(struct thr *t, int on)
 	timer_settime(t->timer, 0, &its, NULL);
 }
 
-static void thr_init(struct thr *t, uint64_t seed, int idx)
+/* A thread's own page for arguments, followed by a PROT_NONE page. */
+static void argpage_init(struct thr *t)
 {
-	memset(t, 0, sizeof(*t));
-	t->idx = idx;
-	t->r.s = mix64(seed ^ (0x1234567ULL * (idx + 1)));
-	t->slot = slot_claim();
-	irq_timer_init(t);
 	t->argpage = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t->argpage == MAP_FAILED) {
@@ -324,6 +320,16 @@ static void thr_init(struct thr *t, uint64_t seed, int idx)
 		exit(T_FAIL);
 	}
 	mprotect(t->argpage + pg, pg, PROT_NONE);
+}
+
+static void thr_init(struct thr *t, uint64_t seed, int idx)
+{
+	memset(t, 0, sizeof(*t));
+	t->idx = idx;
+	t->r.s = mix64(seed ^ (0x1234567ULL * (idx + 1)));
+	t->slot = slot_claim();
+	irq_timer_init(t);
+	argpage_init(t);
 }
 
 static void thr_fini(struct thr *t)
@@ -1834,8 +1840,18 @@ static void *waiter_thread(void *arg)
 	t.r.s = mix64(t.r.s ^ (uint64_t)t_gettid());
 	t.slot = slot_claim();
 	irq_timer_init(&t);
+	/*
+	 * Places for arguments of this thread's own: with its parent's, the
+	 * kernel could read another waiter's arguments, written there
+	 * between this one's copy and its ioctl (and the oracle would
+	 * check the wrong call).
+	 */
+	argpage_init(&t);
+	t.argrw = NULL;
+	t.argro = NULL;
 	while (now_ns(CLOCK_MONOTONIC) < end && !stopping())
 		do_wait(&t);
+	munmap(t.argpage, 2 * pg);
 	slot_release(t.slot);
 	return NULL;
 }
