@@ -91,6 +91,8 @@ help:
 	@echo "make check-debug"
 	@echo "                make check on a kernel built with lockdep, KASAN,"
 	@echo "                kmemleak, UBSAN..., then a kmemleak scan"
+	@echo "make check-debug SANITIZER=kcsan"
+	@echo "                the same with KCSAN (data races) instead of KASAN"
 	@echo "make bench      benchmark altfutex against the kernel futex in"
 	@echo "                one VM; writes bench/results.csv, bench/plot.png"
 	@echo "make sparse     build the module with sparse (C=2)"
@@ -211,7 +213,8 @@ matrix: lib tests
 # The suite on a 6.1 built (once, into $(BUILD)/cache) with the kernel's
 # bug detectors, then a kmemleak scan.
 check-debug: lib tests
-	BUILD="$(BUILD)" MODPARAMS="$(MODPARAMS)" scripts/check-debug.sh
+	BUILD="$(BUILD)" MODPARAMS="$(MODPARAMS)" SANITIZER="$(SANITIZER)" \
+		scripts/check-debug.sh
 
 # clean keeps the downloaded kernels and the build roots ($(BUILD)/cache);
 # distclean removes them too.

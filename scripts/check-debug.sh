@@ -8,6 +8,9 @@
 # report nothing (the guest's /init clears what the kernel's own boot left
 # before the module is first loaded).  The module's KUnit suites run at
 # each load; tests/kunit checks their results.
+# With SANITIZER=kcsan, the same on the KCSAN variant of that kernel
+# (KASAN off, KCSAN on: scripts/debug-kernel-kcsan.config), in
+# $BUILD/debug-kcsan.
 #
 #   scripts/check-debug.sh
 #
@@ -28,6 +31,7 @@
 #   BUILD       build directory, with the tests built in $BUILD/tests
 #               (default: build; `make check-debug` builds them first)
 #   MODPARAMS   module parameters of the first pass (default: none)
+#   SANITIZER   kasan (default) or kcsan
 #   VM_TIMEOUT  seconds before the VM is killed (default: 7200)
 #   ALTFUTEX_TEST_SCALE  the tests' own watchdogs are this many times
 #               longer (default: 3; tests/harness.h)
@@ -78,7 +82,12 @@ t_kernel=$(now_ns)
 
 # ---- the module, built against it, out of the tree -------------------------
 
-dbuild=$BUILD/debug
+case ${SANITIZER:=kasan} in
+kasan) dbuild=$BUILD/debug ;;
+kcsan) dbuild=$BUILD/debug-kcsan ;;
+*) die "SANITIZER must be kasan or kcsan, not '$SANITIZER'" ;;
+esac
+export SANITIZER
 src=$dbuild/src
 say "building altfutex.ko for $KVER in $src"
 msrc=${MODULE_SRC:-.}

@@ -26,14 +26,21 @@
 # this writes Module.symvers), modules_prepare and modules_install into
 # the cache.
 #
-# The cache is valid while its stamp matches a hash of the fragment, this
+# SANITIZER=kcsan builds the KCSAN variant instead: the same fragment,
+# then scripts/debug-kernel-kcsan.config over it (KASAN off, KCSAN on),
+# in a cache of its own, $BUILD/cache/debug-kernel-kcsan, release
+# 6.1.N-altfutex-kcsan.  Both can be kept side by side.
+#
+# The cache is valid while its stamp matches a hash of the fragments, this
 # script, the linux-source-6.1 package version and the compiler version;
 # then nothing is done.  A new source package version unpacks the tree
 # afresh; any other change rebuilds in the same tree, incrementally.
 #
 # Environment:
 #   BUILD             build directory (default: build)
-#   DEBUG_KERNEL_DIR  the cache (default: $BUILD/cache/debug-kernel)
+#   SANITIZER         kasan (default) or kcsan
+#   DEBUG_KERNEL_DIR  the cache (default: $BUILD/cache/debug-kernel, with
+#                     -kcsan appended for the KCSAN variant)
 #   JOBS              parallel make jobs (default: nproc)
 set -euo pipefail
 
@@ -52,9 +59,16 @@ esac
 cd "$(dirname "$0")/.."
 top=$(pwd)
 BUILD=${BUILD:-build}
-cache=${DEBUG_KERNEL_DIR:-$BUILD/cache/debug-kernel}
 jobs=${JOBS:-$(nproc)}
-fragment=$top/scripts/debug-kernel.config
+# the fragments, merged in this order: a later one's value wins
+fragments=("$top/scripts/debug-kernel.config")
+case ${SANITIZER:-kasan} in
+kasan) cache=${DEBUG_KERNEL_DIR:-$BUILD/cache/debug-kernel} ;;
+kcsan)
+	cache=${DEBUG_KERNEL_DIR:-$BUILD/cache/debug-kernel-kcsan}
+	fragments+=("$top/scripts/debug-kernel-kcsan.config") ;;
+*) die "SANITIZER must be kasan or kcsan, not '$SANITIZER'" ;;
+esac
 srcpkg=linux-source-6.1
 tarball=/usr/src/$srcpkg.tar.xz
 # make's arguments for every step: x86_64 whatever the defaults (with
@@ -110,7 +124,7 @@ step_done() {
 srcver=$(dpkg-query -W -f='${Version}' "$srcpkg")
 ccver=$(gcc --version | head -n 1)
 key=$({
-	sha256sum "$fragment" "$0" | cut -d ' ' -f 1
+	sha256sum "${fragments[@]}" "$0" | cut -d ' ' -f 1
 	echo "$srcpkg $srcver"
 	echo "$ccver"
 } | sha256sum | cut -d ' ' -f 1)
@@ -144,7 +158,7 @@ fi
 
 # ---- configuration ---------------------------------------------------------
 
-step "configuring (tinyconfig + ${fragment#"$top"/})"
+step "configuring (tinyconfig + ${fragments[*]#"$top"/})"
 (
 	cd "$tree"
 	log=$cache/config.log
@@ -152,32 +166,46 @@ step "configuring (tinyconfig + ${fragment#"$top"/})"
 	{
 		"${kmake[@]}" tinyconfig &&
 		KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -m \
-			.config "$fragment" &&
+			.config "${fragments[@]}" &&
 		"${kmake[@]}" olddefconfig
 	} >"$log" 2>&1 || { tail -n 30 "$log" >&2; exit 1; }
 ) || die "the configuration failed"
 
-# Every option of the fragment must have its value.
+# Every option of the fragments must have the value the last one to name
+# it asks for.
+declare -A want=()
+declare -a order=()
+for fragment in "${fragments[@]}"; do
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=*) opt=${line%%=*} ;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# }
+			opt=${opt%% *} ;;
+		*) continue ;;
+		esac
+		[ -n "${want[$opt]+set}" ] || order+=("$opt")
+		want[$opt]=$line
+	done <"$fragment"
+done
 bad=
-while IFS= read -r line; do
+for opt in "${order[@]}"; do
+	line=${want[$opt]}
 	case $line in
 	CONFIG_*=*)
-		opt=${line%%=*}
 		if ! grep -qxF -- "$line" "$tree/.config"; then
 			got=$(grep -E "^$opt=|^# $opt is not set" "$tree/.config" || true)
 			bad+="  $line (got: ${got:-absent})"$'\n'
 		fi ;;
-	"# CONFIG_"*" is not set")
-		opt=${line#\# }
-		opt=${opt%% *}
+	*)
 		if got=$(grep -E "^$opt=" "$tree/.config"); then
 			bad+="  $line (got: $got)"$'\n'
 		fi ;;
 	esac
-done <"$fragment"
+done
 if [ -n "$bad" ]; then
-	say "these options of ${fragment#"$top"/} did not get their value" \
-		"(missing dependencies?):"
+	say "these options of ${fragments[*]#"$top"/} did not get their" \
+		"value (missing dependencies?):"
 	printf '%s' "$bad" >&2
 	die "configuration check failed"
 fi

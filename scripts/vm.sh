@@ -118,7 +118,7 @@ fi
 # vm-init.sh and scripts/check-debug.sh asked of it).
 klog_pattern='WARNING:|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|Oops|general protection'
 klog_pattern+='|possible recursive locking|circular locking'
-klog_pattern+='|inconsistent lock state|INFO: |KASAN|UBSAN|KFENCE'
+klog_pattern+='|inconsistent lock state|INFO: |KASAN|KCSAN|UBSAN|KFENCE'
 klog_pattern+='|suspected memory leak'
 klog_pattern+='|refcount_t:|Call Trace|blocked for more than|hung_task'
 klog_pattern+='|soft lockup|hard LOCKUP|rcu.*stall|Kernel panic|corruption'
