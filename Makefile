@@ -220,6 +220,8 @@ check-debug: lib tests
 # distclean removes them too.
 clean:
 	rm -f altfutex.ko altfutex.o altfutex.mod altfutex.mod.[co] \
+		altfutex_kunit.ko altfutex_kunit.o altfutex_kunit.mod \
+		altfutex_kunit.mod.[co] \
 		Module.symvers modules.order module/*.o .*.cmd module/.*.cmd
 	rm -rf $(filter-out $(BUILD)/cache,$(wildcard $(BUILD)/* $(BUILD)/.??*))
 

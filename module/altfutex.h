@@ -5,13 +5,15 @@
  *
  * The small steps every call takes (a private word's key, dropping a key,
  * finding a bucket, an empty wake list) are inline functions here rather
- * than calls into the file of their concern: in the bench VM each call
- * and return saved on those paths was worth about 15 ns, 6 % of a wake
- * with no waiter (README, "What was optimized").
+ * than calls into the file of their concern: each call and return saved
+ * on those paths showed in the benchmark's wake with no waiter (README,
+ * "What was optimized"; bench/history/run4-v7-v8.txt).  The key rules
+ * themselves are in key.c.
  */
 #ifndef _ALTFUTEX_CORE_H
 #define _ALTFUTEX_CORE_H
 
+#include <kunit/visibility.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/list.h>
@@ -66,6 +68,7 @@ struct af_ptable *af_client_table(struct af_client *c, bool create);
 int af_key_lookup_shared(u32 __user *uaddr, struct af_key *key);
 void af_key_get(const struct af_key *key);
 void af_key_put(const struct af_key *key);
+int af_key_read_shared(const struct af_key *key, u32 *val);
 
 static inline bool af_key_match(const struct af_key *a, const struct af_key *b)
 {
@@ -131,69 +134,6 @@ static inline void af_key_drop(const struct af_key *key)
 {
 	if (key->type == AF_KEY_SHARED)
 		fput(key->file);
-}
-
-/**
- * af_key_vma() - the key rules: which futex the word at @addr in @vma is
- * @mm: the mm @vma belongs to, whose mmap lock the caller holds
- * @vma: the VMA that contains @addr, or NULL if none does
- * @addr: the user address of the word
- * @key: filled in on success
- *
- * The whole decision of af_key_lookup() (see key.c), and nothing else: it
- * takes no lock and no reference (the caller holds the mmap lock, and
- * takes the file reference that a shared key needs) and reads only @vma,
- * its file and the file's inode, so that the KUnit suites can feed it
- * made-up ones.
- *
- * A shared mapping names its inode only when the memory is the inode's
- * page cache, the same for every opener: a regular file (shmem, memfd and
- * SysV shm included) or a block device.  Any other file's pages are what
- * its driver hands out, per open file or per process: perf ring buffers,
- * KVM, BPF maps and every other anonymous-inode file share one inode
- * system-wide, and a character device's openers may each see their own
- * memory.  Those are keyed on the open file, so two processes meet on such
- * a futex only if they share the open file (fork, SCM_RIGHTS).
- *
- * Return: 0, or -EFAULT if the word may not be a futex: no VMA, memory
- * that is not readable or is device I/O, or a page at or past the end of
- * a regular file.
- */
-static inline int af_key_vma(struct mm_struct *mm, struct vm_area_struct *vma,
-			     unsigned long addr, struct af_key *key)
-{
-	struct file *file;
-	struct inode *inode;
-	pgoff_t pgoff;
-
-	/* the word must be readable memory: no PROT_NONE, no device I/O */
-	if (!vma || !(vma->vm_flags & VM_READ) ||
-	    (vma->vm_flags & (VM_IO | VM_PFNMAP)))
-		return -EFAULT;
-	if (!(vma->vm_flags & VM_MAYSHARE) || !vma->vm_file) {
-		af_key_private(mm, addr, key);
-		return 0;
-	}
-
-	file = vma->vm_file;
-	inode = file_inode(file);
-	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	/*
-	 * A page past the end of a regular file (after a truncate) holds no
-	 * futex: reading it would SIGBUS.  Refuse it for wait and wake alike.
-	 */
-	if (S_ISREG(inode->i_mode) &&
-	    pgoff >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
-		return -EFAULT;
-
-	if (S_ISREG(inode->i_mode) || S_ISBLK(inode->i_mode))
-		key->object = inode;
-	else
-		key->object = file;
-	key->word = ((u64)pgoff << PAGE_SHIFT) | offset_in_page(addr);
-	key->file = file;
-	key->type = AF_KEY_SHARED;
-	return 0;
 }
 
 /* ---- hash table (hash.c) ------------------------------------------------- */
@@ -337,11 +277,12 @@ static inline void af_shared_exit(const struct af_key *key)
 /*
  * A waiter's life: QUEUED while on a bucket queue.  A waker that takes it
  * off the queue moves it, under the bucket lock, to WAKING, and after
- * dropping the lock wakes its thread or notifies its fd and moves it to
- * WOKEN (D), after which the waker no longer touches it.  Only the holder
- * of the bucket lock changes a QUEUED waiter, so a wake, a timeout, a
- * signal and a failed value check cannot both claim it; and a waiter does
- * not leave (return, be freed or queued again) while it is WAKING.
+ * dropping the lock calls its wake operation, which wakes whoever waits
+ * and moves it to WOKEN (D), after which the waker no longer touches it.
+ * Only the holder of the bucket lock changes a QUEUED waiter, so a wake, a
+ * timeout, a signal and a failed value check cannot both claim it; and a
+ * waiter does not leave (return, be freed or queued again) while it is
+ * WAKING.
  */
 enum af_waiter_state {
 	AF_IDLE,		/* not queued (an fd waiter before re-arm) */
@@ -350,17 +291,42 @@ enum af_waiter_state {
 	AF_WOKEN,
 };
 
+struct af_waiter;
+
+/*
+ * A waiter's wake operation: called by the waker that claimed it, oldest
+ * first, with no lock held (af_wake_waiters()).  It wakes whoever waits
+ * (a sleeping thread, wait.c; an fd's pollers and SIGIO owners, fd.c) and
+ * hands the waiter back with af_waiter_release() (D), after which it may
+ * be freed at any moment.
+ */
+typedef void (*af_wake_fn)(struct af_waiter *w);
+
 struct af_waiter {
 	struct list_head node;		/* on bucket->queue */
 	struct af_bucket *bucket;	/* the bucket whose lock protects it */
 	struct af_key key;		/* see af_waiter_holds_ref() */
-	struct task_struct *task;	/* the sleeping thread, or NULL */
-	struct mm_struct *mm;		/* that thread's mm, or NULL */
-	/* an fd waiter's wakeup, called with no lock held; NULL: a thread */
-	void (*notify)(struct af_waiter *w);
+	struct mm_struct *mm;		/* the waiting thread's mm, or NULL */
+	af_wake_fn wake;		/* how to wake it, once claimed */
 	struct af_waiter *wake_next;	/* on a waker's private list */
 	int state;			/* enum af_waiter_state */
 };
+
+/* (D): the waker is done with @w (see wait.c, "Waking after the lock"). */
+static inline void af_waiter_release(struct af_waiter *w)
+{
+	/* (D): pairs with the acquire of af_waiter_waking() and af_sleep() */
+	smp_store_release(&w->state, AF_WOKEN);
+}
+
+/*
+ * Is a waker that claimed @w still at work on it?  Whoever frees or
+ * queues @w again after af_dequeue() found it claimed waits until not.
+ */
+static inline bool af_waiter_waking(struct af_waiter *w)
+{
+	return smp_load_acquire(&w->state) == AF_WAKING;	/* pairs with (D) */
+}
 
 /*
  * Does @w hold a reference (af_key_get()) on the object of @key, once
@@ -377,7 +343,7 @@ static inline bool af_waiter_holds_ref(const struct af_waiter *w,
 	return key->type == AF_KEY_SHARED || key->object != w->mm;
 }
 
-/* Threads whose waiter a waker claimed, to wake once the lock is dropped. */
+/* The waiters a waker claimed, to wake once the lock is dropped. */
 struct af_wake_list {
 	struct af_waiter *first;
 	struct af_waiter **tail;
@@ -392,7 +358,7 @@ static inline void af_wake_list_init(struct af_wake_list *wl)
 void af_claim(struct af_waiter *w, struct af_wake_list *wl);
 void af_wake_waiters(struct af_waiter *first);
 
-/* Wake or notify, oldest first, the waiters claimed onto @wl; no lock. */
+/* Wake, oldest first, the waiters claimed onto @wl; no lock held. */
 static inline void af_wake_list_run(struct af_wake_list *wl)
 {
 	if (wl->first)
@@ -401,7 +367,6 @@ static inline void af_wake_list_run(struct af_wake_list *wl)
 
 void af_enqueue(struct af_waiter *w);
 bool af_dequeue(struct af_waiter *w);
-void af_wait_released(struct af_waiter *w);
 struct af_bucket *af_lock_waiter(struct af_waiter *w)
 	__acquires(&w->bucket->lock);
 
@@ -440,17 +405,21 @@ int af_fd_create(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 		 u32 val);
 int af_fd_rearm(int fdnum, u32 val);
 
-/* ---- for the KUnit suites (kunit.c) ------------------------------------- */
+/* ---- for the KUnit suites (kunit_suites.c) ------------------------------ */
 
 /*
- * Built, with the suites, only into a module for a kernel with KUnit built
- * in (Kbuild).  The wake and requeue entry points are the same code as
- * af_wake() and af_requeue() past their key lookups.
+ * altfutex_kunit.ko calls the core directly: with KUnit, these and the
+ * entry points above that it uses are exported to it
+ * (EXPORT_SYMBOL_IF_KUNIT, in the namespace AF_KUNIT_NS), without it
+ * these are static and nothing is exported.
  */
-#if IS_BUILTIN(CONFIG_KUNIT)
-int af_wake_key(const struct af_key *key, int nr_wake);
+#if IS_ENABLED(CONFIG_KUNIT)
+int af_key_vma(struct mm_struct *mm, struct vm_area_struct *vma,
+	       unsigned long addr, struct af_key *key);
+int af_wake_key(struct af_key *key, int nr_wake);
 int af_requeue_keys(const struct af_key *key1, const struct af_key *key2,
-		    int nr_wake, int nr_requeue);
+		    u32 __user *uaddr1, int nr_wake, int nr_requeue,
+		    const u32 *cmpval);
 #endif
 
 #endif /* _ALTFUTEX_CORE_H */

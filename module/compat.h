@@ -3,7 +3,8 @@
  * Every difference between the kernels altfutex builds for lives here, so
  * that no other file tests a kernel version.  Kbuild detects each feature
  * in the target kernel's headers (AF_HAVE_*), which also copes with
- * distribution backports.
+ * distribution backports, and puts this file before every source file
+ * (-include): none includes it by hand.
  */
 #ifndef _ALTFUTEX_COMPAT_H
 #define _ALTFUTEX_COMPAT_H
@@ -54,6 +55,16 @@ static inline ktime_t af_timens_to_host(ktime_t t)
 {
 	return t;
 }
+#endif
+
+/*
+ * 6.13 made symbol namespaces strings.  altfutex_kunit.ko imports the one
+ * EXPORT_SYMBOL_IF_KUNIT() exports into (MODULE_IMPORT_NS(AF_KUNIT_NS)).
+ */
+#ifdef AF_HAVE_STRING_NS
+#define AF_KUNIT_NS	"EXPORTED_FOR_KUNIT_TESTING"
+#else
+#define AF_KUNIT_NS	EXPORTED_FOR_KUNIT_TESTING
 #endif
 
 #endif /* _ALTFUTEX_COMPAT_H */

@@ -9,11 +9,12 @@
  * wait.c), so creation and re-arm fail with -EAGAIN instead of missing a
  * wake.
  *
- * An fd waiter is an af_waiter with no task.  A waker claims it under the
- * bucket lock like a thread (QUEUED -> WAKING) and, once the lock is
- * dropped, sets ready, notifies pollers and SIGIO owners, and only then
- * lets it go (WAKING -> WOKEN, (D) in wait.c): release and re-arm wait for
- * that, so the fd cannot be freed or queued again under the waker.
+ * An fd waiter is an af_waiter whose wake operation is af_fd_wake().  A
+ * waker claims it under the bucket lock like a thread (QUEUED -> WAKING)
+ * and, once the lock is dropped, af_fd_wake() sets ready, notifies pollers
+ * and SIGIO owners, and only then lets it go (WAKING -> WOKEN, (D) in
+ * wait.c): release and re-arm wait for that (af_fd_wait_released()), so
+ * the fd cannot be freed or queued again under the waker.
  *
  * Two fields, two owners: w.state says where the waiter is (queued or
  * not), and belongs to the queue (wait.c); ready says a wake came that
@@ -32,12 +33,8 @@
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/highmem.h>
-#include <linux/magic.h>
-#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
-#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
@@ -45,7 +42,7 @@
 #include "altfutex.h"
 
 struct af_fd {
-	struct af_waiter w;		/* task == NULL */
+	struct af_waiter w;		/* w.mm == NULL: no thread of its own */
 	wait_queue_head_t wq;		/* blocked readers and pollers */
 	struct fasync_struct *fasync;	/* O_ASYNC: SIGIO on wake */
 	unsigned long flags;		/* AF_FD_ARMING */
@@ -59,10 +56,10 @@ static struct kmem_cache *af_fd_cache;
 static const struct file_operations af_fd_fops;
 
 /*
- * Called by a waker that claimed @w, with no lock held; @w stays WAKING,
- * hence allocated, until this returns.
+ * The wake operation of an fd waiter: called by a waker that claimed @w,
+ * with no lock held.  @w stays WAKING, hence allocated, until (D).
  */
-static void af_fd_notify(struct af_waiter *w)
+static void af_fd_wake(struct af_waiter *w)
 {
 	struct af_fd *fd = container_of(w, struct af_fd, w);
 
@@ -70,47 +67,33 @@ static void af_fd_notify(struct af_waiter *w)
 	/* the wait queue's lock orders ready before a poller's recheck */
 	wake_up_interruptible_poll(&fd->wq, EPOLLIN | EPOLLRDNORM);
 	kill_fasync(&fd->fasync, SIGIO, POLL_IN);
+	/* (D) from here on @fd may be freed by its releaser */
+	af_waiter_release(w);
+}
+
+/*
+ * Wait until a waker that claimed @fd has finished with it (D).  Nobody
+ * wakes us when it has: it has only the fd's wait queue and fasync list
+ * to notify, so we poll.
+ */
+static void af_fd_wait_released(struct af_fd *fd)
+{
+	while (af_waiter_waking(&fd->w))
+		cond_resched();
+}
+
+/* af_dequeue(), and if a waker claimed @fd, wait until it is done. */
+static bool af_fd_dequeue(struct af_fd *fd)
+{
+	if (af_dequeue(&fd->w))
+		return true;
+	af_fd_wait_released(fd);
+	return false;
 }
 
 static bool af_fd_ready(struct af_fd *fd)
 {
 	return READ_ONCE(fd->ready);
-}
-
-/*
- * Read the word of a shared key through the page cache: a re-arm may come
- * from a process that does not map the file where the creator did, or at
- * all.  The page is referenced only for the read.
- */
-static int af_read_shared_word(const struct af_key *key, u32 *val)
-{
-	struct inode *inode = file_inode(key->file);
-	struct address_space *mapping = inode->i_mapping;
-	pgoff_t index = key->word >> PAGE_SHIFT;
-	struct page *page;
-	void *kaddr;
-
-	/* a driver's memory, keyed on its file (af_key_vma()): no page cache */
-	if (key->object != inode)
-		return -EOPNOTSUPP;
-	if (S_ISREG(inode->i_mode) &&
-	    index >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
-		return -EFAULT;
-	if (inode->i_sb->s_magic == TMPFS_MAGIC)
-		page = shmem_read_mapping_page_gfp(mapping, index,
-						   mapping_gfp_mask(mapping));
-	else if (mapping->a_ops->read_folio)
-		/* a file system may need the open file (FUSE: tests/fuse) */
-		page = read_mapping_page(mapping, index, key->file);
-	else
-		return -EOPNOTSUPP;
-	if (IS_ERR(page))
-		return -EFAULT;
-	kaddr = kmap_local_page(page);
-	*val = READ_ONCE(*(u32 *)(kaddr + offset_in_page(key->word)));
-	kunmap_local(kaddr);
-	put_page(page);
-	return 0;
 }
 
 /* Read the word @w is keyed on; @uaddr if the caller still knows it. */
@@ -119,7 +102,7 @@ static int af_fd_get_value(struct af_waiter *w, u32 __user *uaddr, u32 *val)
 	if (uaddr)
 		return get_user(*val, uaddr) ? -EFAULT : 0;
 	if (w->key.type == AF_KEY_SHARED)
-		return af_read_shared_word(&w->key, val);
+		return af_key_read_shared(&w->key, val);
 	/* a private futex can only be read from inside its process */
 	if (w->key.object != current->mm)
 		return -EINVAL;
@@ -142,7 +125,7 @@ static int af_fd_arm(struct af_fd *fd, u32 __user *uaddr, u32 val)
 	if (!ret && uval != val)
 		ret = -EAGAIN;
 	/* a waker that claimed the fd meanwhile counted it: keep the wake */
-	if (ret && !af_dequeue(&fd->w))
+	if (ret && !af_fd_dequeue(fd))
 		ret = 0;
 	return ret;
 }
@@ -168,7 +151,7 @@ int af_fd_create(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 	if (!fd)
 		return -ENOMEM;
 	init_waitqueue_head(&fd->wq);
-	fd->w.notify = af_fd_notify;
+	fd->w.wake = af_fd_wake;
 	ret = af_key_lookup(c, uaddr, flags, &fd->w.key, true);
 	if (ret)
 		goto err_free;
@@ -235,7 +218,7 @@ int af_fd_rearm(int fdnum, u32 val)
 		ret = -EBUSY;
 	} else {
 		/* a waker may still be notifying: let it finish first */
-		af_wait_released(&fd->w);
+		af_fd_wait_released(fd);
 		WRITE_ONCE(fd->ready, 0);	/* drops an unread wake */
 		ret = af_fd_arm(fd, NULL, val);
 	}
@@ -294,7 +277,7 @@ static int af_fd_release(struct inode *inode, struct file *file)
 {
 	struct af_fd *fd = file->private_data;
 
-	af_dequeue(&fd->w);
+	af_fd_dequeue(fd);
 	af_key_put(&fd->w.key);
 	kmem_cache_free(af_fd_cache, fd);
 	return 0;

@@ -63,7 +63,9 @@
 #define AF_REAP_PERIOD	(10 * HZ)
 
 struct af_bucket *af_buckets __read_mostly;
+EXPORT_SYMBOL_IF_KUNIT(af_buckets);
 struct af_hash_layout af_hash __read_mostly;
+EXPORT_SYMBOL_IF_KUNIT(af_hash);
 DEFINE_PERCPU_RWSEM(af_resize_sem);
 
 static bool af_hash_fixed __read_mostly;	/* hash_size= was given */
@@ -186,6 +188,7 @@ struct af_ptable *af_ptable_alloc(unsigned int size)
 	af_buckets_init(pt->buckets, size);
 	return pt;
 }
+EXPORT_SYMBOL_IF_KUNIT(af_ptable_alloc);
 
 /* The table of @mm, if it has one.  @mm must be alive (a user of it). */
 struct af_ptable *af_ptable_lookup(struct mm_struct *mm)
@@ -337,6 +340,7 @@ unsigned int af_ptable_default_size(void)
 {
 	return min(AF_PTABLE_MAX, roundup_pow_of_two(16 * num_possible_cpus()));
 }
+EXPORT_SYMBOL_IF_KUNIT(af_ptable_default_size);
 
 /**
  * af_hash_init() - allocate the shared table, set up the private ones

@@ -62,16 +62,15 @@ static int af_get_value_locked(u32 *val, u32 __user *uaddr)
 }
 
 /*
- * The part of af_requeue() that works on the keys, once they are formed
- * (and af_requeue_keys() for the KUnit suites, with no @cmpval): inlined,
- * so the requeue path is the same code as it would be written in one
- * piece.  @uaddr1 is read only for @cmpval.
+ * The part of af_requeue() that works on the keys, once they are formed;
+ * the KUnit suites call it on keys of their own, with no @cmpval.
+ * Without KUnit it is static, called once, and inlined into af_requeue().
+ * @uaddr1 is read only for @cmpval.
  */
-static __always_inline int __af_requeue_keys(const struct af_key *key1,
-					     const struct af_key *key2,
-					     u32 __user *uaddr1, int nr_wake,
-					     int nr_requeue,
-					     const u32 *cmpval)
+VISIBLE_IF_KUNIT int af_requeue_keys(const struct af_key *key1,
+				     const struct af_key *key2,
+				     u32 __user *uaddr1, int nr_wake,
+				     int nr_requeue, const u32 *cmpval)
 {
 	struct af_bucket *b1, *b2;
 	struct af_waiter *w, *tmp;
@@ -161,6 +160,7 @@ out_unlock:
 		af_key_put(key1);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(af_requeue_keys);
 
 /**
  * af_requeue() - wake and requeue waiters of the futex at @uaddr1
@@ -192,19 +192,10 @@ int af_requeue(struct af_client *c, u32 __user *uaddr1, u32 __user *uaddr2,
 	ret = af_key_lookup(c, uaddr2, flags, &key2, true);
 	if (ret)
 		goto out_put1;
-	ret = __af_requeue_keys(&key1, &key2, uaddr1, nr_wake, nr_requeue,
-				cmpval);
+	ret = af_requeue_keys(&key1, &key2, uaddr1, nr_wake, nr_requeue,
+			      cmpval);
 	af_key_drop(&key2);
 out_put1:
 	af_key_drop(&key1);
 	return ret;
 }
-
-#if IS_BUILTIN(CONFIG_KUNIT)
-/* af_requeue() on keys the caller formed, no value check: for KUnit. */
-int af_requeue_keys(const struct af_key *key1, const struct af_key *key2,
-		    int nr_wake, int nr_requeue)
-{
-	return __af_requeue_keys(key1, key2, NULL, nr_wake, nr_requeue, NULL);
-}
-#endif

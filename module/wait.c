@@ -92,16 +92,18 @@
  * Waking after the lock is dropped
  * --------------------------------
  * The kernel's wake_q is not exported to modules, so a waker strings the
- * claimed waiters on its own list (af_wake_list) and wakes their threads,
- * or notifies their fds, after releasing the bucket lock.  A claimed
- * waiter is in state WAKING: it may not return (not even on a signal or
- * timeout), an fd may not be released or re-armed, until the waker has
- * stored WOKEN (D), after which the waker no longer touches it; the waker
- * takes a task reference first, since the thread may exit as soon as it
- * sees WOKEN, and notifies an fd before (D), since the fd may be freed as
- * soon as it is WOKEN.
+ * claimed waiters on its own list (af_wake_list) and, after releasing the
+ * bucket lock, calls each one's wake operation (af_waiter.wake): a
+ * thread's wakes the thread (af_wake_thread()), an fd's notifies its
+ * pollers (fd.c).  A claimed waiter is in state WAKING: it may not return
+ * (not even on a signal or timeout), an fd may not be released or
+ * re-armed, until its wake operation has stored WOKEN (D), after which
+ * the waker no longer touches it; a thread's takes a task reference
+ * first, since the thread may exit as soon as it sees WOKEN, and an fd's
+ * notifies before (D), since the fd may be freed as soon as it is WOKEN.
  */
 #include <linux/hrtimer.h>
+#include <linux/indirect_call_wrapper.h>
 #include <linux/lockdep.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -109,7 +111,45 @@
 #include <linux/uaccess.h>
 
 #include "altfutex.h"
-#include "compat.h"
+
+/* A sleeping thread's waiter, on its stack (af_wait_until()). */
+struct af_thread_waiter {
+	struct af_waiter w;
+	struct task_struct *task;
+};
+
+/*
+ * The wake operation of a thread's waiter.  The task is referenced before
+ * (D), since the thread may return and exit as soon as it sees WOKEN; it
+ * is woken after (D), or it could wake, still see WAKING and sleep with
+ * nobody left to wake it.
+ */
+static void af_wake_thread(struct af_waiter *w)
+{
+	struct task_struct *task =
+		container_of(w, struct af_thread_waiter, w)->task;
+
+	get_task_struct(task);
+	/* (D) from here on @w may be gone with its thread's stack */
+	af_waiter_release(w);
+	wake_up_process(task);
+	put_task_struct(task);
+}
+
+/*
+ * Wait until the waker that claimed our @w is done with it (D): it wakes
+ * us just after.
+ */
+static void af_wait_released(struct af_waiter *w)
+{
+	for (;;) {
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		if (!af_waiter_waking(w))
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
 
 /*
  * Lock the bucket that protects @w.  A requeue may move @w to another
@@ -152,36 +192,17 @@ void af_enqueue(struct af_waiter *w)
 		af_hash_check_load(b);
 	af_shared_exit(&w->key);
 }
-
-/*
- * Wait until a waker that claimed @w has finished with it (D).  A thread's
- * waker wakes the thread just after (D); an fd's waker wakes nobody, but
- * it only has the fd's wait queue and fasync list to notify, so its
- * releaser or re-armer polls.
- */
-void af_wait_released(struct af_waiter *w)
-{
-	if (!w->task) {
-		while (smp_load_acquire(&w->state) == AF_WAKING) /* pairs with (D) */
-			cond_resched();
-		return;
-	}
-	for (;;) {
-		set_current_state(TASK_UNINTERRUPTIBLE);
-		if (smp_load_acquire(&w->state) != AF_WAKING)	/* pairs with (D) */
-			break;
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
-}
+EXPORT_SYMBOL_IF_KUNIT(af_enqueue);
 
 /**
  * af_dequeue() - take @w off its queue, unless a waker got there first
  * @w: a waiter of the calling thread (or an fd)
  *
  * Return: true if @w was queued and this call removed it; false if it was
- * not queued (a waker claimed it, in which case this returns only once the
- * waker is done with it).
+ * not queued.  If a waker claimed it, that waker may still be at work on
+ * it (af_waiter_waking()): the caller waits for it to finish, as befits
+ * the waiter (a thread sleeps, an fd's releaser polls), before @w returns,
+ * is freed or is queued again.
  */
 bool af_dequeue(struct af_waiter *w)
 {
@@ -200,15 +221,14 @@ bool af_dequeue(struct af_waiter *w)
 	}
 	spin_unlock(&b->lock);
 	percpu_up_read(&af_resize_sem);
-	if (!queued)
-		af_wait_released(w);
 	return queued;
 }
+EXPORT_SYMBOL_IF_KUNIT(af_dequeue);
 
 /*
  * Take @w off its queue for a wake; the caller holds its bucket lock and
- * counts it as woken.  Its thread is woken, or its fd notified, by
- * af_wake_list_run() once the caller has dropped the lock.
+ * counts it as woken.  Its wake operation runs from af_wake_list_run()
+ * once the caller has dropped the lock.
  */
 void af_claim(struct af_waiter *w, struct af_wake_list *wl)
 {
@@ -222,30 +242,19 @@ void af_claim(struct af_waiter *w, struct af_wake_list *wl)
 }
 
 /*
- * Wake, oldest first, the threads and notify the fds of the claimed
- * waiters from @first on (af_wake_list_run()).  No lock held: an fd's
- * notification runs its poll and fasync callbacks (epoll, SIGIO), which
- * must not run under a bucket spinlock.
+ * Wake, oldest first, the claimed waiters from @first on
+ * (af_wake_list_run()), each by its own operation.  No lock held: an fd's
+ * runs its poll and fasync callbacks (epoll, SIGIO), which must not run
+ * under a bucket spinlock.  Most waiters are sleeping threads: theirs is
+ * called directly, not through the pointer.
  */
 void af_wake_waiters(struct af_waiter *first)
 {
 	struct af_waiter *w, *next;
-	struct task_struct *task;
 
 	for (w = first; w; w = next) {
-		next = w->wake_next;
-		if (w->notify) {
-			w->notify(w);
-			/* (D) from here on @w may be freed by its releaser */
-			smp_store_release(&w->state, AF_WOKEN);
-			continue;
-		}
-		task = w->task;
-		get_task_struct(task);
-		/* (D) from here on @w may be freed by its thread */
-		smp_store_release(&w->state, AF_WOKEN);
-		wake_up_process(task);
-		put_task_struct(task);
+		next = w->wake_next;	/* @w may be freed once woken */
+		INDIRECT_CALL_1(w->wake, af_wake_thread, w);
 	}
 }
 
@@ -330,7 +339,8 @@ int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 		  u32 val, const struct af_deadline *dl)
 {
 	struct hrtimer_sleeper sleeper, *to = NULL;
-	struct af_waiter waiter, *w = &waiter;
+	struct af_thread_waiter waiter = { .task = current };
+	struct af_waiter *w = &waiter.w;
 	u32 uval;
 	int ret;
 
@@ -343,9 +353,8 @@ int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 	ret = af_key_lookup(c, uaddr, flags, &w->key, true);
 	if (ret)
 		return ret;
-	w->task = current;
 	w->mm = current->mm;
-	w->notify = NULL;
+	w->wake = af_wake_thread;
 
 	af_enqueue(w);					/* (W0) to (W2) */
 
@@ -366,8 +375,10 @@ int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 		ret = af_sleep(w, to);
 	}
 	/* A waker that claimed us counted us: report the wake. */
-	if (ret && !af_dequeue(w))
+	if (ret && !af_dequeue(w)) {
+		af_wait_released(w);
 		ret = 0;
+	}
 
 	if (to) {
 		hrtimer_cancel(&to->timer);
@@ -416,12 +427,12 @@ int af_wait(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 
 /*
  * Wake up to @nr_wake waiters of @key, oldest first; return how many.
- * What af_wake() does once it has the key, and af_wake_key() for the
- * KUnit suites: inlined, so the wake path is the same code as it would be
- * written in one piece.  A private key of a process with no table yet
+ * What af_wake() does once it has the key; the KUnit suites call it on
+ * keys of their own.  Without KUnit it is static, called once, and
+ * inlined into af_wake().  A private key of a process with no table yet
  * (key->pt NULL) gets it here, if it has one by now.
  */
-static __always_inline int __af_wake_key(struct af_key *key, int nr_wake)
+VISIBLE_IF_KUNIT int af_wake_key(struct af_key *key, int nr_wake)
 {
 	struct af_waiter *w, *tmp;
 	struct af_wake_list wl;
@@ -460,6 +471,7 @@ static __always_inline int __af_wake_key(struct af_key *key, int nr_wake)
 	af_wake_list_run(&wl);
 	return woken;
 }
+EXPORT_SYMBOL_IF_KUNIT(af_wake_key);
 
 /**
  * af_wake() - wake up to @nr_wake waiters of the futex at @uaddr
@@ -479,17 +491,7 @@ int af_wake(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 	ret = af_key_lookup(c, uaddr, flags, &key, false);
 	if (ret)
 		return ret;
-	ret = __af_wake_key(&key, nr_wake);
+	ret = af_wake_key(&key, nr_wake);
 	af_key_drop(&key);
 	return ret;
 }
-
-#if IS_BUILTIN(CONFIG_KUNIT)
-/* af_wake() on a key the caller formed: for the KUnit suites. */
-int af_wake_key(const struct af_key *key, int nr_wake)
-{
-	struct af_key k = *key;
-
-	return __af_wake_key(&k, nr_wake);
-}
-#endif

@@ -18,16 +18,19 @@
  *                  one bucket puts every key in it;
  *  altfutex_queue  af_enqueue(), af_wake_key(), af_requeue_keys() and
  *                  af_dequeue() on fake waiters: FIFO order, keys that
- *                  share a bucket, the counts returned, requeue to the
- *                  tail (onto the same key too), and the bucket counts.
+ *                  share a bucket, NULL, the counts returned, requeue to the
+ *                  tail (onto the same key too, NULL), and the bucket counts.
  *
- * They are built into altfutex.ko only for a kernel with CONFIG_KUNIT=y
- * (see Kbuild) and run when the module is loaded; the results are in
- * /sys/kernel/debug/kunit/<suite>/results, which tests/kunit.c reports.
+ * They are a module of their own, altfutex_kunit.ko, built only for a
+ * kernel with KUnit (see Kbuild), which calls into altfutex.ko through
+ * the symbols it exports then (EXPORT_SYMBOL_IF_KUNIT); altfutex.ko has
+ * no code for them.  They run when altfutex_kunit.ko is loaded, after
+ * altfutex.ko, on tables of their own; tests/kunit.c loads it, reports
+ * /sys/kernel/debug/kunit/<suite>/results and unloads it.
  *
- * The fake waiters are what an fd waiter is (fd.c): an af_waiter with no
- * task, whose notify callback, called by the waker in the order it took
- * them off the queue, records the order of the wakes.  Their keys are
+ * The fake waiters are af_waiters whose wake operation, called by the
+ * waker in the order it took them off the queue, records the order of the
+ * wakes.  Their keys are
  * private keys of a dummy object of this file, which no mm or inode can
  * be, so they never match a real futex; and each waiter's mm is that
  * object too, so no wake or requeue ever takes a reference on it
@@ -661,8 +664,7 @@ static struct kunit_suite af_hash_suite = {
  * process, in a private table of the case's own (af_ptable_alloc(), the
  * table a process gets), of a process's default size, then of one bucket
  * (what make check's hash_size=1 load asks for), freed after the case.
- * No real waiter can be in it, whether the module is live or not (6.1 runs
- * the suites before the module's init function).
+ * No real waiter can be in it: the live tables are never touched.
  */
 struct af_table {
 	const char *name;
@@ -775,8 +777,8 @@ static int af_test_count(struct kunit *test, const struct af_key *key)
 	return atomic_read(&qt->buckets[i]->waiters) - qt->start[i];
 }
 
-/* From the waker's wake list, in order, as an fd's notification is. */
-static void af_test_notify(struct af_waiter *w)
+/* The wake operation: from the waker's wake list, in order. */
+static void af_test_wake(struct af_waiter *w)
 {
 	struct af_test_waiter *tw = container_of(w, struct af_test_waiter, w);
 	struct af_queue_test *qt = tw->qt;
@@ -784,6 +786,15 @@ static void af_test_notify(struct af_waiter *w)
 	if (qt->nr_woken < AF_QT_WAITERS)
 		qt->woken[qt->nr_woken] = tw->id;
 	qt->nr_woken++;
+	af_waiter_release(w);				/* (D) */
+}
+
+/* af_wake_key() on a copy of @key, which it may complete (key->pt). */
+static int af_test_wake_key(const struct af_key *key, int nr_wake)
+{
+	struct af_key k = *key;
+
+	return af_wake_key(&k, nr_wake);
 }
 
 /* Queue a new fake waiter on @key; return its id. */
@@ -798,9 +809,8 @@ static int af_test_enqueue(struct kunit *test, const struct af_key *key)
 	tw->qt = qt;
 	tw->id = qt->nr_waiters++;
 	tw->w.key = *key;
-	tw->w.task = NULL;
 	tw->w.mm = AF_TEST_MM;
-	tw->w.notify = af_test_notify;
+	tw->w.wake = af_test_wake;
 	af_enqueue(&tw->w);
 	tw->enqueued = true;
 	return tw->id;
@@ -931,7 +941,7 @@ static void af_queue_fifo(struct kunit *test)
 		af_test_enqueue(test, &a);
 	KUNIT_EXPECT_EQ(test, af_test_count(test, &a), 32);
 	for (i = 0; i < 32; i++) {
-		ret = af_wake_key(&a, 1);
+		ret = af_test_wake_key(&a, 1);
 		if (ret != 1 || qt->nr_woken != i + 1 || qt->woken[i] != i) {
 			KUNIT_FAIL(test, "wake #%d returned %d, woke %d waiters, the last %d",
 				   i, ret, qt->nr_woken,
@@ -941,7 +951,7 @@ static void af_queue_fifo(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, qt->waiters[i].w.state, AF_WOKEN);
 		KUNIT_EXPECT_EQ(test, af_test_count(test, &a), 31 - i);
 	}
-	KUNIT_EXPECT_EQ(test, af_wake_key(&a, 1), 0);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&a, 1), 0);
 	KUNIT_EXPECT_EQ(test, qt->nr_woken, 32);
 }
 
@@ -964,15 +974,15 @@ static void af_queue_shared_bucket(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, af_test_count(test, &a), 16);
 
-	KUNIT_EXPECT_EQ(test, af_wake_key(&a, 3), 3);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&a, 3), 3);
 	af_expect_woken(test, "wake(a, 3)", a3, ARRAY_SIZE(a3));
 	af_expect_queued(test, "b after wake(a, 3)", &b, b_all,
 			 ARRAY_SIZE(b_all));
 	af_expect_queued(test, "a after wake(a, 3)", &a, a_rest,
 			 ARRAY_SIZE(a_rest));
-	KUNIT_EXPECT_EQ(test, af_wake_key(&b, INT_MAX), 8);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&b, INT_MAX), 8);
 	af_expect_woken(test, "wake(b, INT_MAX)", b_all, ARRAY_SIZE(b_all));
-	KUNIT_EXPECT_EQ(test, af_wake_key(&a, INT_MAX), 5);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&a, INT_MAX), 5);
 	af_expect_woken(test, "wake(a, INT_MAX)", a_rest, ARRAY_SIZE(a_rest));
 	KUNIT_EXPECT_EQ(test, af_test_count(test, &a), 0);
 }
@@ -988,21 +998,21 @@ static void af_queue_wake_count(struct kunit *test)
 	int i;
 
 	KUNIT_ASSERT_TRUE(test, af_test_find_key(&a, true, &b));
-	KUNIT_EXPECT_EQ(test, af_wake_key(&a, 1), 0);	/* nobody queued */
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&a, 1), 0);	/* nobody queued */
 	for (i = 0; i < 5; i++)
 		af_test_enqueue(test, &a);
 	for (i = 0; i < ARRAY_SIZE(nonpos); i++)
-		KUNIT_EXPECT_EQ(test, af_wake_key(&a, nonpos[i]), 0);
+		KUNIT_EXPECT_EQ(test, af_test_wake_key(&a, nonpos[i]), 0);
 	/* another key of the same bucket, with no waiter of its own */
-	KUNIT_EXPECT_EQ(test, af_wake_key(&b, INT_MAX), 0);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&b, INT_MAX), 0);
 	KUNIT_EXPECT_EQ(test, qt->nr_woken, 0);
 	KUNIT_EXPECT_EQ(test, af_test_count(test, &a), 5);
 
-	KUNIT_EXPECT_EQ(test, af_wake_key(&a, 2), 2);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&a, 2), 2);
 	af_expect_woken(test, "wake(a, 2)", first2, ARRAY_SIZE(first2));
-	KUNIT_EXPECT_EQ(test, af_wake_key(&a, 10), 3);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&a, 10), 3);
 	af_expect_woken(test, "wake(a, 10)", next3, ARRAY_SIZE(next3));
-	KUNIT_EXPECT_EQ(test, af_wake_key(&a, 1), 0);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&a, 1), 0);
 	KUNIT_EXPECT_EQ(test, qt->nr_woken, 5);
 	KUNIT_EXPECT_EQ(test, af_test_count(test, &a), 0);
 }
@@ -1045,10 +1055,10 @@ static void af_requeue_case(struct kunit *test, const struct af_key *a,
 	/* a0 b0 a1 a2 b1 a3 a4 a5: a's are 0 2 3 5 6 7, b's 1 4 */
 	for (i = 0; i < 8; i++)
 		af_test_enqueue(test, i == 1 || i == 4 ? b : a);
-	KUNIT_EXPECT_EQ(test, af_requeue_keys(a, b, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, af_requeue_keys(a, b, NULL, 0, 0, NULL), 0);
 	KUNIT_EXPECT_EQ(test, qt->nr_woken, 0);
 
-	KUNIT_EXPECT_EQ(test, af_requeue_keys(a, b, 2, 3), 5);
+	KUNIT_EXPECT_EQ(test, af_requeue_keys(a, b, NULL, 2, 3, NULL), 5);
 	af_expect_woken(test, "requeue(a, b, 2, 3) woke", woken,
 			ARRAY_SIZE(woken));
 	af_expect_queued(test, "b after requeue", b, b_after,
@@ -1069,10 +1079,10 @@ static void af_requeue_case(struct kunit *test, const struct af_key *a,
 	KUNIT_EXPECT_EQ(test, af_test_count(test, b), split ? 4 : 5);
 
 	/* more than a has: the one left */
-	KUNIT_EXPECT_EQ(test, af_requeue_keys(a, b, 10, 10), 1);
+	KUNIT_EXPECT_EQ(test, af_requeue_keys(a, b, NULL, 10, 10, NULL), 1);
 	af_expect_woken(test, "requeue(a, b, 10, 10) woke", a_after,
 			ARRAY_SIZE(a_after));
-	KUNIT_EXPECT_EQ(test, af_wake_key(b, INT_MAX), 4);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(b, INT_MAX), 4);
 	af_expect_woken(test, "wake(b) after requeue", b_rest,
 			ARRAY_SIZE(b_rest));
 	KUNIT_EXPECT_EQ(test, af_test_count(test, a), 0);
@@ -1125,7 +1135,7 @@ static void af_queue_requeue_self(struct kunit *test)
 	for (i = 0; i < 10; i++)
 		af_test_enqueue(test, i == 1 || i == 3 ? &b : &a);
 
-	KUNIT_EXPECT_EQ(test, af_requeue_keys(&a, &a, 2, INT_MAX), 8);
+	KUNIT_EXPECT_EQ(test, af_requeue_keys(&a, &a, NULL, 2, INT_MAX, NULL), 8);
 	af_expect_woken(test, "requeue(a, a, 2, INT_MAX) woke", woken1,
 			ARRAY_SIZE(woken1));
 	n = af_test_queued(bucket, NULL, got, AF_QT_WAITERS);
@@ -1133,7 +1143,7 @@ static void af_queue_requeue_self(struct kunit *test)
 		      order1, ARRAY_SIZE(order1));
 	KUNIT_EXPECT_EQ(test, af_test_count(test, &a), 8);
 
-	KUNIT_EXPECT_EQ(test, af_requeue_keys(&a, &a, 1, 2), 3);
+	KUNIT_EXPECT_EQ(test, af_requeue_keys(&a, &a, NULL, 1, 2, NULL), 3);
 	af_expect_woken(test, "requeue(a, a, 1, 2) woke", woken2,
 			ARRAY_SIZE(woken2));
 	n = af_test_queued(bucket, NULL, got, AF_QT_WAITERS);
@@ -1141,8 +1151,8 @@ static void af_queue_requeue_self(struct kunit *test)
 		      ARRAY_SIZE(order2));
 
 	/* moving all of them keeps their order; moving none moves none */
-	KUNIT_EXPECT_EQ(test, af_requeue_keys(&a, &a, 0, INT_MAX), 5);
-	KUNIT_EXPECT_EQ(test, af_requeue_keys(&a, &a, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, af_requeue_keys(&a, &a, NULL, 0, INT_MAX, NULL), 5);
+	KUNIT_EXPECT_EQ(test, af_requeue_keys(&a, &a, NULL, 0, 0, NULL), 0);
 	n = af_test_queued(bucket, NULL, got, AF_QT_WAITERS);
 	af_expect_ids(test, "bucket after requeue(a, a, 0, *)", got, n, order2,
 		      ARRAY_SIZE(order2));
@@ -1151,10 +1161,10 @@ static void af_queue_requeue_self(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, qt->nr_woken, 3);
 	KUNIT_EXPECT_EQ(test, af_test_count(test, &a), 7);
 
-	KUNIT_EXPECT_EQ(test, af_wake_key(&a, INT_MAX), 5);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&a, INT_MAX), 5);
 	af_expect_woken(test, "wake(a) after requeue(a, a)", a_final,
 			ARRAY_SIZE(a_final));
-	KUNIT_EXPECT_EQ(test, af_wake_key(&b, INT_MAX), 2);
+	KUNIT_EXPECT_EQ(test, af_test_wake_key(&b, INT_MAX), 2);
 	af_expect_woken(test, "wake(b) after requeue(a, a)", b_all,
 			ARRAY_SIZE(b_all));
 	KUNIT_EXPECT_EQ(test, af_test_count(test, &a), 0);
@@ -1178,3 +1188,7 @@ static struct kunit_suite af_queue_suite = {
 };
 
 kunit_test_suites(&af_key_suite, &af_hash_suite, &af_queue_suite);
+
+MODULE_IMPORT_NS(AF_KUNIT_NS);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit suites of altfutex: key rules, hash, queue order");
