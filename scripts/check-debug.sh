@@ -6,8 +6,9 @@
 # UBSAN, kmemleak, debugobjects, KUnit; booted with panic_on_warn=1), then,
 # in the same boot, a kmemleak scan with the module unloaded, which must
 # report nothing (the guest's /init clears what the kernel's own boot left
-# before the module is first loaded).  The module's KUnit suites run at
-# each load; tests/kunit checks their results.
+# before the module is first loaded).  tests/kunit loads the module's
+# KUnit suites (altfutex_kunit.ko, built beside altfutex.ko) and checks
+# their results.
 # With SANITIZER=kcsan, the same on the KCSAN variant of that kernel
 # (KASAN off, KCSAN on: scripts/debug-kernel-kcsan.config), in
 # $BUILD/debug-kcsan.

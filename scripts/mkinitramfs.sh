@@ -90,6 +90,10 @@ done
 cp "$srcdir/vm-init.sh" "$root/init"
 chmod 0755 "$root/init"
 cp "$module" "$root/altfutex.ko"
+# the KUnit suites, a module of their own, built beside it for a kernel
+# with KUnit (tests/kunit loads them)
+kunit_ko=$(dirname "$module")/altfutex_kunit.ko
+[ ! -f "$kunit_ko" ] || cp "$kunit_ko" "$root/altfutex_kunit.ko"
 printf '%s\n' "$cmd" >"$root/etc/altfutex-vm/cmd"
 printf '%s\n' "$modparams" >"$root/etc/altfutex-vm/modparams"
 printf '%s\n' "$klog_pattern" >"$root/etc/altfutex-vm/klog-pattern"

@@ -1,25 +1,30 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * kunit: the results of the module's KUnit suites (module/kunit.c) in the
- * running kernel.  They check the key rules, the hash and the queue order
- * from inside the module; altfutex.ko has them when it is built for a
- * kernel with CONFIG_KUNIT=y (the debug kernel: make check-debug), and
- * they run when it is loaded, so this reads the results of the latest
- * load, from /sys/kernel/debug/kunit/<suite>/results (CONFIG_KUNIT_DEBUGFS;
- * debugfs is mounted if it is not).
+ * kunit: run the module's KUnit suites (module/kunit_suites.c) in the
+ * running kernel and report their results.  They check the key rules,
+ * the hash and the queue order from inside the kernel.  They are a module
+ * of their own, altfutex_kunit.ko, built next to altfutex.ko for a kernel
+ * with KUnit (the debug kernel: make check-debug): this loads it (the
+ * suites run as it loads, on tables of their own, with altfutex.ko
+ * loaded, as it needs), reads /sys/kernel/debug/kunit/<suite>/results
+ * (CONFIG_KUNIT_DEBUGFS; debugfs is mounted if it is not) and unloads it.
  *
  * Each results file is printed.  PASS if every suite is there and every
  * case is "ok" (a skipped one is "ok ... # SKIP"); FAIL if a case or a
- * suite is "not ok", if a suite is missing, or if a suite lists fewer
- * case results than it has cases (KUnit's per-case log is 512 bytes: a
- * case whose failure messages overflowed it loses its result line).
- * SKIP where the kernel has no KUnit: every stock Debian kernel.
+ * suite is "not ok", if a suite is missing, if a suite lists fewer case
+ * results than it has cases (KUnit's per-case log is 512 bytes: a case
+ * whose failure messages overflowed it loses its result line), or if
+ * altfutex_kunit.ko is missing, will not load or will not unload.  SKIP
+ * where the kernel has no KUnit: every stock Debian kernel.
  */
 #include "util.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
@@ -108,8 +113,6 @@ static int check_suite(const char *suite)
 	if (!f) {
 		fprintf(stderr, "%s: FAIL: %s: no results: %s\n", t_name, suite,
 			strerror(errno));
-		fprintf(stderr, "%s: was altfutex.ko built for %s?\n", t_name,
-			"this kernel, which has CONFIG_KUNIT=y");
 		return -1;
 	}
 	while ((len = getline(&line, &size, f)) > 0) {
@@ -136,10 +139,30 @@ static int check_suite(const char *suite)
 	return 0;
 }
 
+/* Where altfutex_kunit.ko is: beside the altfutex.ko the harness loaded. */
+static void kunit_ko_path(char *path, size_t size)
+{
+	const char *ko = getenv("ALTFUTEX_KO");
+	char dir[256];
+
+	if (!ko || !*ko)
+		t_skip("no ALTFUTEX_KO: %s", "this runs in the VM harness");
+	snprintf(dir, sizeof(dir), "%s", ko);
+	snprintf(path, size, "%s/altfutex_kunit.ko", dirname(dir));
+}
+
+/* rmmod altfutex_kunit; return 0 or -errno. */
+static int kunit_unload(void)
+{
+	return syscall(SYS_delete_module, "altfutex_kunit", O_NONBLOCK) ?
+	       -errno : 0;
+}
+
 int main(void)
 {
+	char ko[300];
 	unsigned int i;
-	int failed = 0;
+	int failed = 0, fd, ret;
 
 	t_init("kunit", 60);
 
@@ -150,17 +173,30 @@ int main(void)
 	if (!exists(KUNIT_DIR))
 		t_skip("this kernel has no KUnit (CONFIG_KUNIT), %s",
 		       "the suites run on the debug kernel: make check-debug");
-	/* initstate is there for a loadable module only */
-	if (exists("/sys/module/kunit/initstate"))
-		t_skip("KUnit is a module here (CONFIG_KUNIT=m): %s",
-		       "altfutex.ko has its suites only with CONFIG_KUNIT=y");
 	if (!exists("/sys/module/altfutex"))
 		t_fail("the altfutex module is not loaded: %s",
-		       "its suites' results went with it");
+		       "altfutex_kunit.ko needs it");
+	kunit_ko_path(ko, sizeof(ko));
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		t_fail("%s: %s (this kernel has KUnit: it should be built)",
+		       ko, strerror(errno));
+	/* one left behind by an earlier run would not run its suites */
+	if (exists("/sys/module/altfutex_kunit") && kunit_unload())
+		t_fail("cannot unload an earlier altfutex_kunit: %s",
+		       strerror(errno));
+	/* the suites run as it loads */
+	if (syscall(SYS_finit_module, fd, "", 0))
+		t_fail("loading %s: %s", ko, strerror(errno));
+	close(fd);
+	t_log("loaded %s", ko);
 
 	for (i = 0; i < ARRAY_SIZE(suites); i++)
 		if (check_suite(suites[i]))
 			failed++;
+	ret = kunit_unload();
+	if (ret)
+		t_fail("cannot unload altfutex_kunit: %s", strerror(-ret));
 	if (failed)
 		t_fail("%d of %zu altfutex KUnit suites failed or are missing",
 		       failed, ARRAY_SIZE(suites));
