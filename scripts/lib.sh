@@ -35,3 +35,9 @@ secs() {
 since() {
 	secs $(($(now_ns) - $1))
 }
+
+# The Debian suites whose stock kernels make the matrix (make matrix,
+# scripts/kernel.sh), the host's own first: bookworm's 6.1, trixie's 6.12
+# and sid's newest (7.x).  The Makefile reads it from here too.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+MATRIX_SUITES="bookworm trixie sid"

@@ -2,15 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make matrix: the whole test suite (make check: both passes, one VM boot)
-# on the stock kernel of each Debian suite of the matrix, one after the
-# other:
+# on the stock kernel of each Debian suite of the matrix (MATRIX_SUITES, in
+# scripts/lib.sh), one after the other:
 #   bookworm  6.1, the host's own kernel
 #   trixie    6.12
 #   sid       the newest (7.x)
 # (scripts/kernel.sh finds each version in its suite's index, fetches it
 # and builds the module for it).
 #
-#   scripts/matrix.sh [SUITE|KVER...]    default: bookworm trixie sid
+#   scripts/matrix.sh [SUITE|KVER...]    default: those suites
 #
 # Prints one summary line per kernel, then the total over all of them:
 #   matrix: 7.2.13+deb14-amd64 (sid): 82 passed, 0 failed, 2 skipped in 6m12s
@@ -25,11 +25,15 @@
 set -uo pipefail
 
 me=matrix
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 summary_re='^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
 
-[ $# -gt 0 ] || set -- bookworm trixie sid
+# shellcheck disable=SC2086 # one suite a word
+[ $# -gt 0 ] || set -- $MATRIX_SUITES
 
 fmt_time() {
 	echo "$(($1 / 60))m$(printf '%02d' $(($1 % 60)))s"
@@ -38,8 +42,8 @@ fmt_time() {
 total_p=0 total_f=0 total_s=0
 lines=()
 for k in "$@"; do
-	case $k in
-	bookworm|trixie|sid)
+	case " $MATRIX_SUITES " in
+	*" $k "*)
 		suite=$k
 		if ! kver=$(scripts/kernel.sh version "$k"); then
 			lines+=("$me: $k: could not find its kernel: 1 failure")
