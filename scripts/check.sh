@@ -58,7 +58,7 @@ scripts/vm.sh --cmd "$cmd" \
 res=$BUILD/vm/result
 if [ ! "$BUILD/vm/verdict" -nt "$stamp" ]; then
 	echo "$me: the VM did not run (scripts/vm.sh: status $rc)"
-	echo "0 passed, 1 failed, 0 skipped"
+	summary 0 1 0
 	exit 1
 fi
 count() {
@@ -87,5 +87,5 @@ elif [ $((passed + failed + skipped)) -eq 0 ]; then
 	failed=1
 fi
 
-echo "$passed passed, $failed failed, $skipped skipped"
+summary "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]
