@@ -48,7 +48,7 @@ me=check-debug
 # A step before the tests failed: that is one failure.
 fail() {
 	echo "$me: error: $*" >&2
-	echo "0 passed, 1 failed, 0 skipped"
+	summary 0 1 0
 	exit 1
 }
 
@@ -217,11 +217,10 @@ say "kernel $(secs $((t_kernel - t0)))s," \
 	"VM ${vmtime:-?}s (boot ${boot:-?}s), total $(since "$t0")s;" \
 	"console: $dbuild/vm/console.log"
 line=$(cat "$last")
-case $line in
-*' passed, '*' failed, '*' skipped') echo "$line" ;;
-*)
+if ! is_summary "$line"; then
 	[ -z "$line" ] || echo "$line"
-	echo "0 passed, 1 failed, 0 skipped"
-	exit 1 ;;
-esac
+	summary 0 1 0
+	exit 1
+fi
+echo "$line"
 exit "$rc"
