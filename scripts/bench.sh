@@ -34,7 +34,7 @@ while getopts r:d:nh opt; do
 	r) reps=$OPTARG ;;
 	d) dur=$OPTARG ;;
 	n) write= ;;
-	*) sed -n '4,6s/^# \{0,1\}//p' "$0"; exit 2 ;;
+	*) usage_text 4 6; exit 2 ;;
 	esac
 done
 

@@ -56,7 +56,7 @@ case $# in
 0) ;;
 *)
 	case $1 in
-	-h|--help) sed -n '4,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+	-h|--help) usage_text 4 '/^set -e/'; exit 0 ;;
 	esac
 	echo "usage: scripts/check-debug.sh (no arguments; see the top of it)" >&2
 	exit 2 ;;

@@ -312,6 +312,6 @@ list)
 		echo "$s $(suite_version "$s")"
 	done ;;
 *)
-	sed -n '4,13s/^# \{0,1\}//p' "$0" >&2
+	usage_text 4 13 >&2
 	exit 2 ;;
 esac

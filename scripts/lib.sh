@@ -21,6 +21,13 @@ say() {
 	echo "$me: $*" >&2
 }
 
+# usage_text FIRST LAST: lines FIRST to LAST (line numbers, or a sed
+# address such as /^set -e/) of the calling script's header comment,
+# without their "# ": its usage or help text.
+usage_text() {
+	sed -n "$1,$2s/^# \{0,1\}//p" "$0"
+}
+
 now_ns() {
 	date +%s%N
 }

@@ -37,7 +37,7 @@ me=${0##*/}
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	sed -n '4,8s/^# \{0,1\}//p' "$0"
+	usage_text 4 8
 }
 
 out='' module='' build='' cmd='' modparams='' klog_pattern='' kver=''

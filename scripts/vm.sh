@@ -52,7 +52,7 @@ me=vm
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 usage() {
-	sed -n '4,6s/^# \{0,1\}//p' "$0"
+	usage_text 4 6
 }
 
 cmd='' have_cmd='' files=''
