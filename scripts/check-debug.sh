@@ -210,8 +210,8 @@ KVER=$KVER VMLINUZ=$VMLINUZ MODULE=$module BUILD=$dbuild \
 		done
 		printf '%s\n' "$prev" >"$last"
 	} || rc=$?
-boot=$(sed -n 's/^boot=//p' "$dbuild/vm/verdict" 2>/dev/null || true)
-vmtime=$(sed -n 's/^elapsed=//p' "$dbuild/vm/verdict" 2>/dev/null || true)
+boot=$(verdict "$dbuild" boot)
+vmtime=$(verdict "$dbuild" elapsed)
 say "kernel $(secs $((t_kernel - t0)))s," \
 	"module $(secs $((t_module - t_kernel)))s," \
 	"VM ${vmtime:-?}s (boot ${boot:-?}s), total $(since "$t0")s;" \

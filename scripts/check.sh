@@ -70,7 +70,7 @@ skipped=$(count SKIP)
 
 # The run as a whole: scripts/vm.sh has said what went wrong.  A kernel log
 # report that a test already failed for is not counted twice.
-problems=$(sed -n 's/^problem=//p' "$BUILD/vm/verdict" 2>/dev/null || true)
+problems=$(verdict "$BUILD" problem)
 if grep -q '^TEST FAIL .* klog$' "$res"; then
 	problems=$(printf '%s\n' "$problems" | grep -v '^klog ' || true)
 fi

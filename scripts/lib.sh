@@ -43,6 +43,13 @@ since() {
 	secs $(($(now_ns) - $1))
 }
 
+# verdict BUILD KEY: the values of KEY in the verdict that scripts/vm.sh
+# left in BUILD/vm (status, boot, elapsed, problem), one a line; nothing
+# when there is none.
+verdict() {
+	sed -n "s/^$2=//p" "$1/vm/verdict" 2>/dev/null || true
+}
+
 # The Debian suites whose stock kernels make the matrix (make matrix,
 # scripts/kernel.sh), the host's own first: bookworm's 6.1, trixie's 6.12
 # and sid's newest (7.x).  The Makefile reads it from here too.
