@@ -56,7 +56,7 @@ verdict() {
 # shellcheck disable=SC2034 # used by the scripts that source this file
 MATRIX_SUITES="bookworm trixie sid"
 
-# ---- the summary line ----------------------------------------------------------
+# ---- the summary line ------------------------------------------------------
 
 # make check, make check-debug, make matrix and .ci/run each end with the
 # count of their tests:
