@@ -17,12 +17,14 @@ include $(CONFIG_MK)
 endif
 
 # The kernel to build for and boot: the host's stock kernel unless KVER is
-# given (a version, e.g. 6.12.117+deb13-amd64, or a suite name: bookworm,
-# trixie, sid).  A kernel other than the host's is fetched and built for by
+# given (a version, e.g. 6.12.117+deb13-amd64, or the name of a suite of
+# the matrix, MATRIX_SUITES in scripts/lib.sh: bookworm, trixie, sid).  A
+# kernel other than the host's is fetched and built for by
 # scripts/kernel.sh, in a build root of its own; KDIR= builds on the host
 # against a tree of your choice.
 KVER ?= $(HOST_KVER)
-ifneq ($(filter bookworm trixie sid,$(KVER)),)
+MATRIX_SUITES := $(shell bash -c '. scripts/lib.sh && echo "$$MATRIX_SUITES"')
+ifneq ($(filter $(MATRIX_SUITES),$(KVER)),)
 override KVER := $(shell scripts/kernel.sh version $(KVER))
 endif
 ifeq ($(origin KDIR),undefined)

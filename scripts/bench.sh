@@ -34,7 +34,7 @@ while getopts r:d:nh opt; do
 	r) reps=$OPTARG ;;
 	d) dur=$OPTARG ;;
 	n) write= ;;
-	*) sed -n '4,6s/^# \{0,1\}//p' "$0"; exit 2 ;;
+	*) usage_text 4 6; exit 2 ;;
 	esac
 done
 
@@ -45,7 +45,7 @@ bin=$BUILD/bench/bench
 if ! command -v gnuplot >/dev/null; then
 	echo "$me: installing gnuplot-nox for the plot"
 	scripts/deps.sh gnuplot-nox ||
-		echo "$me: warning: no gnuplot, no plot" >&2
+		say "warning: no gnuplot, no plot"
 fi
 
 flood=$BUILD/tests/flood
@@ -98,7 +98,7 @@ outdir=bench
 } >"$outdir/flood.csv"
 
 if command -v gnuplot >/dev/null; then
-	gnuplot <<EOF || echo "$me: warning: gnuplot failed" >&2
+	gnuplot <<EOF || say "warning: gnuplot failed"
 set terminal pngcairo size 1500,500 font ",10"
 set output "$outdir/plot.png"
 set datafile separator ","

@@ -49,7 +49,7 @@ me=check-debug
 # A step before the tests failed: that is one failure.
 fail() {
 	echo "$me: error: $*" >&2
-	echo "0 passed, 1 failed, 0 skipped"
+	summary 0 1 0
 	exit 1
 }
 
@@ -57,7 +57,7 @@ case $# in
 0) ;;
 *)
 	case $1 in
-	-h|--help) sed -n '4,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+	-h|--help) usage_text 4 '/^set -e/'; exit 0 ;;
 	esac
 	echo "usage: scripts/check-debug.sh (no arguments; see the top of it)" >&2
 	exit 2 ;;
@@ -211,18 +211,17 @@ KVER=$KVER VMLINUZ=$VMLINUZ MODULE=$module BUILD=$dbuild \
 		done
 		printf '%s\n' "$prev" >"$last"
 	} || rc=$?
-boot=$(sed -n 's/^boot=//p' "$dbuild/vm/verdict" 2>/dev/null || true)
-vmtime=$(sed -n 's/^elapsed=//p' "$dbuild/vm/verdict" 2>/dev/null || true)
+boot=$(verdict "$dbuild" boot)
+vmtime=$(verdict "$dbuild" elapsed)
 say "kernel $(secs $((t_kernel - t0)))s," \
 	"module $(secs $((t_module - t_kernel)))s," \
 	"VM ${vmtime:-?}s (boot ${boot:-?}s), total $(since "$t0")s;" \
 	"console: $dbuild/vm/console.log"
 line=$(cat "$last")
-case $line in
-*' passed, '*' failed, '*' skipped') echo "$line" ;;
-*)
+if ! is_summary "$line"; then
 	[ -z "$line" ] || echo "$line"
-	echo "0 passed, 1 failed, 0 skipped"
-	exit 1 ;;
-esac
+	summary 0 1 0
+	exit 1
+fi
+echo "$line"
 exit "$rc"

@@ -58,7 +58,7 @@ scripts/vm.sh --cmd "$cmd" \
 res=$BUILD/vm/result
 if [ ! "$BUILD/vm/verdict" -nt "$stamp" ]; then
 	echo "$me: the VM did not run (scripts/vm.sh: status $rc)"
-	echo "0 passed, 1 failed, 0 skipped"
+	summary 0 1 0
 	exit 1
 fi
 count() {
@@ -70,7 +70,7 @@ skipped=$(count SKIP)
 
 # The run as a whole: scripts/vm.sh has said what went wrong.  A kernel log
 # report that a test already failed for is not counted twice.
-problems=$(sed -n 's/^problem=//p' "$BUILD/vm/verdict" 2>/dev/null || true)
+problems=$(verdict "$BUILD" problem)
 if grep -q '^TEST FAIL .* klog$' "$res"; then
 	problems=$(printf '%s\n' "$problems" | grep -v '^klog ' || true)
 fi
@@ -87,5 +87,5 @@ elif [ $((passed + failed + skipped)) -eq 0 ]; then
 	failed=1
 fi
 
-echo "$passed passed, $failed failed, $skipped skipped"
+summary "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]

@@ -35,8 +35,8 @@ ret=0
 # Kernel code and the uapi header: the full --strict set.
 # shellcheck disable=SC2046,SC2086
 "$cp" $cpflags -f module/*.[ch] include/uapi/linux/*.h || ret=1
-# Userspace: the API is fixed by CONTRACT.md in C99 types (uint32_t), so
-# the kernel-type preference does not apply there.
+# Userspace: the library's API (README.md, "API") is written in C99 types
+# (uint32_t), so the kernel-type preference does not apply there.
 # shellcheck disable=SC2046,SC2086
 "$cp" $cpflags --ignore PREFER_KERNEL_TYPES \
 	-f userlib/*.[ch] tests/*.[ch] bench/*.c $(ls examples/*.c 2>/dev/null) ||

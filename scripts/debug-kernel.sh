@@ -52,8 +52,8 @@ mode=build
 case ${1:-} in
 '') ;;
 --print) mode=print ;;
--h|--help) sed -n '4,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
-*) sed -n '8,9s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+-h|--help) usage_text 4 16; exit 0 ;;
+*) usage_text 8 9 >&2; exit 2 ;;
 esac
 
 cd "$(dirname "$0")/.."

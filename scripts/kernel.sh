@@ -56,7 +56,6 @@ CACHE=${CACHE:-build/cache/kernels}
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 APT_MAX_AGE=${APT_MAX_AGE:-86400}
-MATRIX_SUITES="bookworm trixie sid"
 
 [ "$(id -u)" -eq 0 ] || [ "${1:-}" = list ] || [ "${1:-}" = version ] ||
 	die "needs root (mmdebstrap, chroot and mount); run it with sudo"
@@ -144,7 +143,8 @@ suite_of() {
 	*+deb14-*) echo sid; return ;;
 	esac
 	[ "$1" != "$(host_kver)" ] || { echo bookworm; return; }
-	for s in trixie sid; do
+	for s in $MATRIX_SUITES; do
+		[ "$s" != bookworm ] || continue
 		apt_update "$s"
 		if has_package "$s" "linux-headers-$1"; then
 			echo "$s"
@@ -312,6 +312,6 @@ list)
 		echo "$s $(suite_version "$s")"
 	done ;;
 *)
-	sed -n '4,13s/^# \{0,1\}//p' "$0" >&2
+	usage_text 4 13 >&2
 	exit 2 ;;
 esac

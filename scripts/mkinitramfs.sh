@@ -37,7 +37,7 @@ me=${0##*/}
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	sed -n '4,8s/^# \{0,1\}//p' "$0"
+	usage_text 4 8
 }
 
 out='' module='' build='' cmd='' modparams='' klog_pattern='' kver=''
@@ -127,7 +127,7 @@ if [ -n "$kver" ]; then
 			case " $vm_optional " in *" $name "*) return 0 ;; esac
 			grep -Eq "/$name\.ko\$" "$moddir/modules.builtin" \
 				2>/dev/null ||
-				echo "$me: warning: no module $name for $kver" >&2
+				say "warning: no module $name for $kver"
 			return 0
 		fi
 		deps=$(sed -n "s#^$path: *##p" "$moddir/modules.dep")
@@ -150,7 +150,7 @@ if [ -n "$kver" ]; then
 			add_module "$m"
 		done
 	else
-		echo "$me: warning: no $moddir/modules.dep: the VM gets no swap, disk or fuse modules" >&2
+		say "warning: no $moddir/modules.dep: the VM gets no swap, disk or fuse modules"
 	fi
 fi
 

@@ -15,20 +15,20 @@
 # Environment: as scripts/vm.sh; VM_TIMEOUT defaults to 600 s here.
 set -euo pipefail
 
+me=run
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 demos="$BUILD/examples/token-ring $BUILD/examples/epoll-loop"
 for demo in $demos; do
-	[ -x "$demo" ] || {
-		echo "run: error: no $demo: build the examples first (make)" >&2
-		exit 2
-	}
+	[ -x "$demo" ] || die "no $demo: build the examples first (make)"
 done
 [ $# -eq 0 ] || ARGS="$*"
 args=${ARGS:-}
 case $args in
-*[!0-9\ ]*) echo "run: error: token-ring takes numbers: '$args'" >&2
-	exit 2 ;;
+*[!0-9\ ]*) die "token-ring takes numbers: '$args'" ;;
 esac
 
 export VM_TIMEOUT=${VM_TIMEOUT:-600}

@@ -52,7 +52,7 @@ me=vm
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 usage() {
-	sed -n '4,6s/^# \{0,1\}//p' "$0"
+	usage_text 4 6
 }
 
 cmd='' have_cmd='' files=''
@@ -215,9 +215,9 @@ while :; do
 		grep -m 1 -E 'Kernel panic|Oops|BUG:|general protection' || true)
 	{ [ -n "$crash" ] && [ "$tries" -lt "$retries" ]; } || break
 	tries=$((tries + 1))
-	echo "$me: the guest kernel crashed before init ran (\"$crash\");" \
+	say "the guest kernel crashed before init ran (\"$crash\");" \
 		"booting again (retry $tries of $retries); its console is in" \
-		"$vmdir/console-crash-$tries.log" >&2
+		"$vmdir/console-crash-$tries.log"
 	mv "$vmdir/console.log" "$vmdir/console-crash-$tries.log"
 	: >"$vmdir/result"
 	: >"$vmdir/output.log"
@@ -232,7 +232,7 @@ problems=()
 problem() {
 	local kind=$1
 	shift
-	echo "$me: FAIL: $*" >&2
+	say "FAIL: $*"
 	problems+=("$kind $*")
 }
 
@@ -259,11 +259,11 @@ if ! printf '%s\n' "$res" | grep -q '^DONE' && [ -z "$err" ]; then
 	dump=$(grep -n 'sysrq: Show Blocked State' "$vmdir/console.log" |
 		tail -n 1 | cut -d : -f 1)
 	if [ -n "$dump" ]; then
-		echo "$me: the guest's blocked tasks ($vmdir/console.log):" >&2
+		say "the guest's blocked tasks ($vmdir/console.log):"
 		tr -d '\r' <"$vmdir/console.log" | sed -n "$dump,$((dump + 60))p" |
 			sed 's/^/  | /' >&2
 	else
-		echo "$me: the end of the kernel console ($vmdir/console.log):" >&2
+		say "the end of the kernel console ($vmdir/console.log):"
 		tr -d '\r' <"$vmdir/console.log" | tail -n 40 | sed 's/^/  | /' >&2
 	fi
 fi
@@ -277,7 +277,7 @@ if [ -n "$hits" ]; then
 	n=$(printf '%s\n' "$hits" | wc -l)
 	problem klog "the guest kernel logged $n line(s) of warnings, BUG, Oops, lockdep, hung task... reports"
 	first=${hits%%:*}
-	echo "$me: the kernel log from the first one ($vmdir/console.log):" >&2
+	say "the kernel log from the first one ($vmdir/console.log):"
 	printf '%s\n' "$klog" |
 		sed -n "$((first > 3 ? first - 3 : 1)),$((first + 40))p" |
 		sed 's/^/  | /' >&2
@@ -305,8 +305,8 @@ fi
 	done
 } >"$vmdir/verdict"
 
-echo "$me: boot ${boot:-?} s (QEMU start to CMD), total $(secs "$elapsed") s;" \
-	"CMD exit status ${status:-none}${problems:+; ${#problems[@]} problem(s)}" >&2
+say "boot ${boot:-?} s (QEMU start to CMD), total $(secs "$elapsed") s;" \
+	"CMD exit status ${status:-none}${problems:+; ${#problems[@]} problem(s)}"
 if [ -z "$status" ]; then
 	exit 1
 elif [ "$status" -ne 0 ]; then
