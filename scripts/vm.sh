@@ -256,8 +256,9 @@ if ! printf '%s\n' "$res" | grep -q '^DONE' && [ -z "$err" ]; then
 		problem unfinished "the VM stopped before finishing (QEMU exit status $rc): kernel panic?"
 	fi
 	# the blocked tasks that the guest dumped before the timeout, if any
-	dump=$(grep -n 'sysrq: Show Blocked State' "$vmdir/console.log" |
-		tail -n 1 | cut -d : -f 1)
+	# (none is no error: grep's status would end the script, pipefail)
+	dump=$({ grep -n 'sysrq: Show Blocked State' "$vmdir/console.log" ||
+		true; } | tail -n 1 | cut -d : -f 1)
 	if [ -n "$dump" ]; then
 		say "the guest's blocked tasks ($vmdir/console.log):"
 		tr -d '\r' <"$vmdir/console.log" | sed -n "$dump,$((dump + 60))p" |
