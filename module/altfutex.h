@@ -220,6 +220,8 @@ struct af_ptable {
 	unsigned long flags;		/* AF_PT_LIVE */
 	unsigned int mask;		/* the number of buckets - 1 */
 	struct af_ptable *reap_next;	/* on a reaper's list */
+	struct page *count_page;	/* the waiter counts (counts.c) */
+	atomic_t *counts;		/* its address; NULL: none (KUnit) */
 	struct rcu_head rcu;
 	struct af_bucket buckets[];
 };
@@ -230,6 +232,22 @@ struct af_ptable {
 struct af_client {
 	struct af_ptable *pt;		/* the table of pt->mm, referenced */
 };
+
+/*
+ * Add @delta to the count user space sees for the word of @key, a key of
+ * a queued waiter (counts.c): a private key's, in its process's table.
+ */
+static inline void af_count_add(const struct af_key *key, int delta)
+{
+	atomic_t *counts = key->type == AF_KEY_PRIVATE ? key->pt->counts : NULL;
+
+	if (counts)
+		atomic_add(delta, &counts[altfutex_count_slot(key->word)]);
+}
+
+int af_counts_alloc(struct af_ptable *pt);
+void af_counts_free(struct af_ptable *pt);
+int af_counts_mmap(struct af_client *c, struct vm_area_struct *vma);
 
 struct af_ptable *af_ptable_alloc(unsigned int size);
 unsigned int af_ptable_default_size(void);

@@ -11,6 +11,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
+#include <linux/mm.h>
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
 #include <linux/time_namespace.h>
@@ -54,6 +55,21 @@ static inline ktime_t af_timens_to_host(ktime_t t)
 static inline ktime_t af_timens_to_host(ktime_t t)
 {
 	return t;
+}
+#endif
+
+/* 6.3 made vm_flags read-only outside the helpers that change it. */
+#ifdef AF_HAVE_VM_FLAGS_MOD
+static inline void af_vm_flags_mod(struct vm_area_struct *vma,
+				   vm_flags_t set, vm_flags_t clear)
+{
+	vm_flags_mod(vma, set, clear);
+}
+#else
+static inline void af_vm_flags_mod(struct vm_area_struct *vma,
+				   vm_flags_t set, vm_flags_t clear)
+{
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
 }
 #endif
 

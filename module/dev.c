@@ -149,10 +149,17 @@ static int af_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The calling process's waiter-count page (counts.c). */
+static int af_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return af_counts_mmap(file->private_data, vma);
+}
+
 static const struct file_operations af_fops = {
 	.owner		= THIS_MODULE,
 	.open		= af_open,
 	.release	= af_release,
+	.mmap		= af_mmap,
 	.unlocked_ioctl	= af_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

@@ -208,6 +208,10 @@ static struct af_ptable *af_ptable_create(struct mm_struct *mm)
 	pt = af_ptable_alloc(af_ptable_size);
 	if (!pt)
 		return NULL;
+	if (af_counts_alloc(pt)) {
+		kvfree(pt);
+		return NULL;
+	}
 	pt->mm = mm;
 	set_bit(AF_PT_LIVE, &pt->flags);
 	mmgrab(mm);
@@ -215,6 +219,7 @@ static struct af_ptable *af_ptable_create(struct mm_struct *mm)
 						af_ptable_params);
 	if (old) {
 		mmdrop(mm);
+		af_counts_free(pt);
 		kvfree(pt);
 		return IS_ERR(old) ? NULL : old;
 	}
@@ -235,6 +240,7 @@ void af_ptable_put(struct af_ptable *pt)
 		WARN_ON_ONCE(!list_empty(&pt->buckets[i].queue));
 	rhashtable_remove_fast(&af_ptables, &pt->node, af_ptable_params);
 	mmdrop(pt->mm);
+	af_counts_free(pt);
 	/* a lookup of another mm may still walk past it */
 	kvfree_rcu(pt, rcu);
 }
@@ -387,6 +393,7 @@ static void af_ptable_free(void *ptr, void *arg)
 
 	WARN_ON_ONCE(refcount_read(&pt->ref) != 1);
 	mmdrop(pt->mm);
+	af_counts_free(pt);
 	kvfree(pt);
 }
 

@@ -149,6 +149,12 @@ retry:
 		atomic_add(moved, &b2->waiters);
 		atomic_sub(moved, &b1->waiters);
 	}
+	/* the same for the waiter-count pages ("The waiter-count page") */
+	if (!same_key && moved) {
+		af_count_add(key2, moved);
+		smp_mb__after_atomic();		/* the add before the subtract */
+		af_count_add(key1, -moved);
+	}
 	ret = woken + moved;
 
 out_unlock:

@@ -73,6 +73,33 @@
  * by the same chain the other way, so W3 sees K1.  The waiter's W3 and
  * its sleep need no read side: it holds no bucket then.
  *
+ * The waiter-count page.  A process's waiters on private keys are also
+ * counted in a page the process may map read-only (counts.c), one counter
+ * per slot of words, so that its library can answer a WAKE, or a REQUEUE
+ * without a value check, with ALTFUTEX_PRIVATE without the ioctl:
+ *
+ *	waiter (here)				waker (libaltfutex)
+ *	count[slot]++		(W0u)		*uaddr = new;		(K1)
+ *	waiters++		(W0)		full fence		(MKu)
+ *	smp_mb()		(MW)		c = count[slot];	(K0u)
+ *	...			(W1-W2)		c == 0 ? return 0 : ioctl
+ *	u = *uaddr;		(W3)
+ *
+ * This is case 1 again, the page's counter in the part of the bucket's
+ * count: the waiter writes the counter (W0u) and, after MW, reads *uaddr
+ * (W3); the waker writes *uaddr (K1) and, after its full fence MKu, reads
+ * the counter (K0u).  They cannot both miss the other's write, so a waker
+ * that reads 0 is one whose K1 the waiter's W3 sees: the waiter returns
+ * -EAGAIN.  MKu is the library's, not left to its caller: on x86 a load
+ * may pass an earlier store to another location without it.  A counter
+ * is lowered only once its waiter has left the queue (af_claim(),
+ * af_dequeue(), under the bucket lock), so 0 never hides a queued waiter;
+ * a requeue raises the target's counter before it lowers the source's
+ * (requeue.c).  The kernel writes the page through its own address and
+ * user space reads it through its mapping: the same physical page, which
+ * x86 keeps coherent (as every architecture without an aliasing data
+ * cache does).
+ *
  * Before all this, af_wait() reads the word once without queueing (W3'):
  * if it already differs from v, the wait returns -EAGAIN at once.  That
  * is a correct outcome whenever it happens (the caller's v is stale at a
@@ -181,8 +208,9 @@ void af_enqueue(struct af_waiter *w)
 
 	af_shared_enter(&w->key);
 	b = af_hash_bucket(&w->key);
+	af_count_add(&w->key, 1);			/* (W0u) */
 	atomic_inc(&b->waiters);			/* (W0) */
-	smp_mb__after_atomic();				/* (MW) pairs with (MK) */
+	smp_mb__after_atomic();		/* (MW) pairs with (MK) and (MKu) */
 	spin_lock(&b->lock);				/* (W1) ACQUIRE */
 	WRITE_ONCE(w->bucket, b);
 	WRITE_ONCE(w->state, AF_QUEUED);
@@ -217,6 +245,7 @@ bool af_dequeue(struct af_waiter *w)
 	if (queued) {
 		list_del_init(&w->node);
 		atomic_dec(&b->waiters);
+		af_count_add(&w->key, -1);
 		WRITE_ONCE(w->state, AF_IDLE);
 	}
 	spin_unlock(&b->lock);
@@ -235,6 +264,7 @@ void af_claim(struct af_waiter *w, struct af_wake_list *wl)
 	lockdep_assert_held(&w->bucket->lock);
 	list_del_init(&w->node);
 	atomic_dec(&w->bucket->waiters);
+	af_count_add(&w->key, -1);
 	WRITE_ONCE(w->state, AF_WAKING);
 	w->wake_next = NULL;
 	*wl->tail = w;

@@ -2,17 +2,42 @@
 /*
  * libaltfutex: thin wrappers around the /dev/altfutex ioctls.
  *
- * The only state is the process's device descriptor.  It is opened on first
- * use and published with a compare-and-swap, so concurrent first calls (even
- * from signal handlers) open it at most once for good; a loser closes its
- * own descriptor.  The descriptor survives fork(), so a child keeps working.
+ * The state is the process's device descriptor and its waiter-count page.
+ * The descriptor is opened on first use and published with a
+ * compare-and-swap, so concurrent first calls (even from signal handlers)
+ * open it at most once for good; a loser closes its own descriptor.  The
+ * descriptor survives fork(), so a child keeps working.
+ *
+ * Wakes that cost no system call
+ * ------------------------------
+ * The device maps, read-only, a page of counts of the calling process's
+ * waiters on private keys (<linux/altfutex.h>, "The waiter-count page").
+ * altfutex_wake() and altfutex_requeue() with flags == ALTFUTEX_PRIVATE
+ * store nothing themselves: the caller stored the word (K1) before the
+ * call; they issue a full fence (MKu) and, if the count of the word is 0
+ * (K0u), return 0 without the ioctl.  The module's wait.c argues why no
+ * wake is lost ("The waiter-count page").  They do so only where the
+ * kernel would return 0 too: an aligned address the kernel would not
+ * call -EFAULT (at most ALTFUTEX_FAST_MAX), counts >= 0 for a requeue;
+ * anything else goes to the ioctl, which gives the error.  A WAIT never
+ * reads the word here: a bad address must stay -EFAULT, not SIGSEGV.
+ *
+ * The page is not inherited by fork() (the kernel does not copy the
+ * mapping), so its address is kept in a page of our own marked
+ * MADV_WIPEONFORK: in a child made by fork(), _Fork(), or clone() without
+ * CLONE_VM it reads as zero, and the child maps its own page on its first
+ * wake.  Where anything fails (an old module, a sandbox, no memory, no
+ * MADV_WIPEONFORK) the ioctl is used, as it is when the environment
+ * variable ALTFUTEX_NO_FASTPATH is set (to measure the ioctl path).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "altfutex.h"
@@ -54,6 +79,122 @@ static int altfutex_ioctl(unsigned long req, void *arg)
 		ret = -errno;
 	errno = saved;
 	return ret;
+}
+
+/*
+ * The highest word the kernel takes (TASK_SIZE_MAX on x86-64 with 4-level
+ * page tables, less the word): above it, or on a 5-level machine above
+ * that, the ioctl decides.
+ */
+#define ALTFUTEX_FAST_MAX	((1ULL << 47) - 4096 - 4)
+
+/* Is the word at @a one the kernel takes?  (Every 32-bit address is.) */
+static int altfutex_fast_addr(uintptr_t a)
+{
+#if UINTPTR_MAX > 0xffffffffu
+	if (a > ALTFUTEX_FAST_MAX)
+		return 0;
+#endif
+	return !(a & 3);
+}
+
+/* In a MADV_WIPEONFORK page: all zero in a new process. */
+struct altfutex_fast {
+	const uint32_t *counts;		/* the mapped count page, or NULL */
+	int unavailable;		/* mapping it failed: use the ioctl */
+};
+
+/* NULL until set up; (void *)-1 if the fast path cannot be used at all. */
+static struct altfutex_fast *altfutex_fast;
+#define ALTFUTEX_FAST_OFF	((struct altfutex_fast *)-1)
+
+/* The page that holds struct altfutex_fast, made once per process image. */
+static struct altfutex_fast *altfutex_fast_state(void)
+{
+	struct altfutex_fast *f = __atomic_load_n(&altfutex_fast,
+						  __ATOMIC_ACQUIRE);
+	struct altfutex_fast *expected = NULL;
+	long pg;
+
+	if (f)
+		return f;
+	pg = sysconf(_SC_PAGESIZE);
+	f = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (f == MAP_FAILED) {
+		f = ALTFUTEX_FAST_OFF;
+	} else if (madvise(f, pg, MADV_WIPEONFORK) ||
+		   getenv("ALTFUTEX_NO_FASTPATH")) {
+		/* without WIPEONFORK a child would read a page it lacks */
+		munmap(f, pg);
+		f = ALTFUTEX_FAST_OFF;
+	}
+	if (!__atomic_compare_exchange_n(&altfutex_fast, &expected, f, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (f != ALTFUTEX_FAST_OFF)
+			munmap(f, pg);
+		f = expected;
+	}
+	return f;
+}
+
+/* Map this process's count page into @f; NULL if it cannot be. */
+static const uint32_t *altfutex_map_counts(struct altfutex_fast *f)
+{
+	const uint32_t *counts, *expected = NULL;
+	int fd = altfutex_open();
+
+	counts = fd < 0 ? MAP_FAILED :
+		 mmap(NULL, ALTFUTEX_COUNT_PAGE_SIZE, PROT_READ, MAP_SHARED,
+		      fd, 0);
+	if (counts == MAP_FAILED) {
+		__atomic_store_n(&f->unavailable, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	if (!__atomic_compare_exchange_n(&f->counts, &expected, counts, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		munmap((void *)counts, ALTFUTEX_COUNT_PAGE_SIZE);
+		counts = expected;
+	}
+	return counts;
+}
+
+/* The count page, mapping it on first use; NULL: use the ioctl. */
+static const uint32_t *altfutex_counts(void)
+{
+	struct altfutex_fast *f = altfutex_fast_state();
+	const uint32_t *counts;
+	int saved;
+
+	if (f == ALTFUTEX_FAST_OFF)
+		return NULL;
+	counts = __atomic_load_n(&f->counts, __ATOMIC_ACQUIRE);
+	if (counts || __atomic_load_n(&f->unavailable, __ATOMIC_RELAXED))
+		return counts;
+	saved = errno;
+	counts = altfutex_map_counts(f);
+	errno = saved;
+	return counts;
+}
+
+/*
+ * Can no waiter be queued on the private word at @uaddr?  (MKu) and (K0u)
+ * of the module's ordering argument; the caller's store to the word is
+ * its (K1).
+ */
+static int altfutex_no_waiter(const uint32_t *uaddr)
+{
+	uintptr_t a = (uintptr_t)uaddr;
+	const uint32_t *counts;
+
+	if (!altfutex_fast_addr(a))
+		return 0;
+	counts = altfutex_counts();
+	if (!counts)
+		return 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);			/* (MKu) */
+	return __atomic_load_n(&counts[altfutex_count_slot(a)],
+			       __ATOMIC_RELAXED) == 0;			/* (K0u) */
 }
 
 /*
@@ -111,6 +252,8 @@ int altfutex_wake(uint32_t *uaddr, int nr_wake, unsigned int flags)
 		.flags = flags,
 	};
 
+	if (flags == ALTFUTEX_PRIVATE && altfutex_no_waiter(uaddr))
+		return 0;
 	return altfutex_ioctl(ALTFUTEX_IOC_WAKE, &args);
 }
 
@@ -133,6 +276,10 @@ static int altfutex_do_requeue(unsigned long req, uint32_t *uaddr,
 int altfutex_requeue(uint32_t *uaddr, uint32_t *uaddr2,
 		     int nr_wake, int nr_requeue, unsigned int flags)
 {
+	/* where the kernel would return 0: nobody to wake or to move */
+	if (flags == ALTFUTEX_PRIVATE && nr_wake >= 0 && nr_requeue >= 0 &&
+	    altfutex_fast_addr((uintptr_t)uaddr2) && altfutex_no_waiter(uaddr))
+		return 0;
 	return altfutex_do_requeue(ALTFUTEX_IOC_REQUEUE, uaddr, uaddr2,
 				   nr_wake, nr_requeue, 0, flags);
 }

@@ -100,4 +100,39 @@ struct altfutex_rearm_args {
 #define ALTFUTEX_IOC_FD_REARM \
 	_IOW(ALTFUTEX_IOC_MAGIC, 0x25, struct altfutex_rearm_args)
 
+/*
+ * The waiter-count page: mmap(NULL, ALTFUTEX_COUNT_PAGE_SIZE, PROT_READ,
+ * MAP_SHARED, devfd, 0) maps, read-only, ALTFUTEX_COUNT_SLOTS __u32
+ * counts of the *calling process's* waiters on private keys, whatever
+ * flag they waited with (threads, fd waiters, waiters requeued there):
+ * count altfutex_count_slot(a) covers every word a' of the process with
+ * the same slot.  A count is never below the number of such waiters
+ * queued: it is raised, with a full barrier after, before a waiter reads
+ * its word, and lowered only once the waiter has left its queue.  So a
+ * WAKE or REQUEUE with ALTFUTEX_PRIVATE that stores the word, then issues
+ * a full fence, then reads a count of 0, may return 0 without the ioctl:
+ * no waiter could have been woken (libaltfutex does this).
+ *
+ * The mapping must be exactly one page at offset 0 without PROT_WRITE or
+ * PROT_EXEC; it cannot be made writable, grown, or inherited by fork()
+ * (a child maps its own, through the same descriptor).  Each process that
+ * maps it sees only its own counts.
+ */
+#define ALTFUTEX_COUNT_PAGE_SIZE	4096u
+#define ALTFUTEX_COUNT_SLOTS		(ALTFUTEX_COUNT_PAGE_SIZE / 4)
+
+/*
+ * The count of the word at @uaddr.  Words 4 bytes apart fall in slots 16
+ * apart (another cache line); the page number is folded in so that the
+ * same offset in different pages seldom shares a slot.  A shared slot
+ * only costs an ioctl that finds nobody.
+ */
+static __inline__ __u32 altfutex_count_slot(__u64 uaddr)
+{
+	__u32 h = (__u32)((uaddr >> 2) ^ (uaddr >> 12)) &
+		  (ALTFUTEX_COUNT_SLOTS - 1);
+
+	return ((h << 4) | (h >> 6)) & (ALTFUTEX_COUNT_SLOTS - 1);
+}
+
 #endif /* _UAPI_LINUX_ALTFUTEX_H */
