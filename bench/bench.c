@@ -687,9 +687,27 @@ static void paired_loop(int (*call)(enum backend b, void *arg), void *arg,
 		res[k] = pieces_cost(pc[k]);
 }
 
+/* What the library does for a wake or a requeue with its fast path off. */
+static int altf_ioctl(unsigned long req, void *args)
+{
+	static int fd = -1;
+
+	if (fd < 0)
+		fd = altfutex_open();
+	return ioctl(fd, req, args) < 0 ? -errno : 0;
+}
+
+/* through the ioctl, as before the waiter-count page (see below) */
 static int call_wake_nowaiter(enum backend b, void *arg)
 {
-	return b_wake(b, arg, 1, 0);
+	struct altfutex_wake_args a = {
+		.uaddr = (uintptr_t)arg, .nr_wake = 1,
+		.flags = ALTFUTEX_PRIVATE,
+	};
+
+	if (b == NATIVE)
+		return b_wake(b, arg, 1, 0);
+	return altf_ioctl(ALTFUTEX_IOC_WAKE, &a);
 }
 
 static int call_wake_nowaiter_shared(enum backend b, void *arg)
@@ -725,6 +743,138 @@ static void run_wake_nowaiter(int shared, double res[NBACKENDS])
 		munmap(w, 4096);
 	else
 		free(w);
+}
+
+/*
+ * Wakes and requeues with nobody waiting, with the waiter-count page.
+ *
+ * altfutex: the library's fast path (a fence and a load of the word's
+ * count; no system call while the count is 0), and, for the rows that
+ * keep tracking the ioctl, the same call made with the ioctl the library
+ * would make with its fast path off (ALTFUTEX_NO_FASTPATH), so that both
+ * are measured in one run.
+ *
+ * The native peers: FUTEX_WAKE_PRIVATE / FUTEX_REQUEUE_PRIVATE, and the
+ * same behind a user-space waiter count as libc++ keeps for
+ * std::atomic::wait (its __libcpp_contention_table): a table of 256
+ * counters hashed by address, the waiter adds, fences, waits, subtracts;
+ * the waker, in a function of its own as libc++'s
+ * __cxx_atomic_notify_one is, fences, loads the count, and makes the
+ * system call only if it is not zero.  That is what any user-space count
+ * gives; the page gives it to every caller of the futex-like API.
+ */
+#define PEER_SLOTS 256
+static uint32_t peer_count[PEER_SLOTS];
+
+static uint32_t *peer_slot(const uint32_t *w)
+{
+	uintptr_t a = (uintptr_t)w;
+
+	return &peer_count[((a >> 2) ^ (a >> 12)) & (PEER_SLOTS - 1)];
+}
+
+__attribute__((noinline))
+static int peer_wake(uint32_t *w, int nr)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(peer_slot(w), __ATOMIC_RELAXED))
+		return 0;
+	return nfutex(w, FUTEX_WAKE_PRIVATE, nr, NULL, NULL, 0);
+}
+
+__attribute__((noinline))
+static int peer_requeue(uint32_t *w1, uint32_t *w2, int nr_wake,
+			int nr_requeue)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(peer_slot(w1), __ATOMIC_RELAXED))
+		return 0;
+	return nfutex(w1, FUTEX_REQUEUE_PRIVATE, nr_wake,
+		      (void *)(uintptr_t)nr_requeue, w2, 0);
+}
+
+static int call_wake_fast(enum backend b, void *arg)
+{
+	if (b == NATIVE)
+		return nfutex(arg, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	return altfutex_wake(arg, 1, ALTFUTEX_PRIVATE);
+}
+
+static int call_wake_fast_counted(enum backend b, void *arg)
+{
+	if (b == NATIVE)
+		return peer_wake(arg, 1);
+	return altfutex_wake(arg, 1, ALTFUTEX_PRIVATE);
+}
+
+/* requeue(0, 1), no value check, between two private words */
+static int call_requeue_fast(enum backend b, void *arg)
+{
+	uint32_t *w = arg;
+
+	if (b == NATIVE)
+		return nfutex(&w[0], FUTEX_REQUEUE_PRIVATE, 0, (void *)1,
+			      &w[1], 0);
+	return altfutex_requeue(&w[0], &w[1], 0, 1, ALTFUTEX_PRIVATE);
+}
+
+static int call_requeue_fast_counted(enum backend b, void *arg)
+{
+	uint32_t *w = arg;
+
+	if (b == NATIVE)
+		return peer_requeue(&w[0], &w[1], 0, 1);
+	return altfutex_requeue(&w[0], &w[1], 0, 1, ALTFUTEX_PRIVATE);
+}
+
+static int call_requeue_ioctl(enum backend b, void *arg)
+{
+	uint32_t *w = arg;
+	struct altfutex_requeue_args a = {
+		.uaddr = (uintptr_t)&w[0], .uaddr2 = (uintptr_t)&w[1],
+		.nr_wake = 0, .nr_requeue = 1, .flags = ALTFUTEX_PRIVATE,
+	};
+
+	if (b == NATIVE)
+		return nfutex(&w[0], FUTEX_REQUEUE_PRIVATE, 0, (void *)1,
+			      &w[1], 0);
+	return altf_ioctl(ALTFUTEX_IOC_REQUEUE, &a);
+}
+
+static void run_pair2(int (*call)(enum backend b, void *arg),
+		      double res[NBACKENDS])
+{
+	uint32_t *w = calloc(2, sizeof(*w));
+
+	if (!w)
+		die("calloc", ENOMEM);
+	paired_loop(call, w, res);
+	free(w);
+}
+
+static void p_wfast(double res[NBACKENDS])
+{
+	run_pair2(call_wake_fast, res);
+}
+
+static void p_wfastc(double res[NBACKENDS])
+{
+	run_pair2(call_wake_fast_counted, res);
+}
+
+static void p_rqfast(double res[NBACKENDS])
+{
+	run_pair2(call_requeue_fast, res);
+}
+
+static void p_rqfastc(double res[NBACKENDS])
+{
+	run_pair2(call_requeue_fast_counted, res);
+}
+
+static void p_rqioctl(double res[NBACKENDS])
+{
+	run_pair2(call_requeue_ioctl, res);
 }
 
 /*
@@ -806,7 +956,20 @@ static const struct workload workloads[] = {
 	{ "pingpong-procs", "ns/roundtrip", 0, w_ppp,
 	  "two processes, shared memfd words, wait + wake each way", NULL },
 	{ "wake-nowaiter", "ns/call", 0, NULL,
-	  "wake(1) on a private word nobody waits on", p_nowait },
+	  "wake(1) on a private word nobody waits on, ioctl", p_nowait },
+	{ "wake-nowaiter-fast", "ns/call", 0, NULL,
+	  "the same, fast path (count page) vs FUTEX_WAKE_PRIVATE",
+	  p_wfast },
+	{ "wake-nowaiter-fast-counted", "ns/call", 0, NULL,
+	  "the same, fast path vs native behind a user waiter count",
+	  p_wfastc },
+	{ "requeue-plain-nowaiter", "ns/call", 0, NULL,
+	  "requeue(0, 1), no value check, nobody waits, ioctl", p_rqioctl },
+	{ "requeue-plain-nowaiter-fast", "ns/call", 0, NULL,
+	  "the same, fast path vs FUTEX_REQUEUE_PRIVATE", p_rqfast },
+	{ "requeue-plain-nowaiter-fast-counted", "ns/call", 0, NULL,
+	  "the same, fast path vs native behind a user waiter count",
+	  p_rqfastc },
 	{ "wake-nowaiter-shared", "ns/call", 0, NULL,
 	  "wake(1) on a shared memfd word nobody waits on", p_nowaits },
 	{ "requeue-nowaiter", "ns/call", 0, NULL,
@@ -941,7 +1104,7 @@ int main(int argc, char **argv)
 		       now() - t0);
 	}
 
-	printf("\n%-22s %14s %14s %7s  %-13s %s\n", "workload", "native",
+	printf("\n%-36s %14s %14s %7s  %-13s %s\n", "workload", "native",
 	       "altfutex", "ratio", "unit", "spread n/a");
 	for (i = 0; i < (int)NWORKLOADS; i++) {
 		const struct workload *w = &workloads[i];
@@ -954,7 +1117,7 @@ int main(int argc, char **argv)
 		double sn = spread(v[i][NATIVE], reps);
 		double sa = spread(v[i][ALTF], reps);
 
-		printf("%-22s %14.6g %14.6g %7.3f  %-13s %.0f%%/%.0f%%\n",
+		printf("%-36s %14.6g %14.6g %7.3f  %-13s %.0f%%/%.0f%%\n",
 		       w->name, mn, ma, ratio, w->unit, sn, sa);
 		fprintf(out, "ROW %s %.6g %.6g %.4f %s %.1f %.1f\n", w->name,
 			mn, ma, ratio, w->unit, sn, sa);

@@ -137,10 +137,10 @@ fi
 echo
 echo "altfutex / native: medians of $reps repetitions; ratio: median of the"
 echo "$reps back-to-back ratios (VM: $VM_SMP vCPUs, QEMU TCG); spread: (max-min)/median"
-printf '%-22s %14s %14s %7s  %-13s %s\n' workload native altfutex ratio \
+printf '%-36s %14s %14s %7s  %-13s %s\n' workload native altfutex ratio \
 	unit "spread n/a"
 printf '%s\n' "$res" | awk '$1 == "ROW" {
-	printf "%-22s %14s %14s %7s  %-13s %s%%/%s%%\n",
+	printf "%-36s %14s %14s %7s  %-13s %s%%/%s%%\n",
 		$2, $3, $4, $5, $6, $7, $8 }'
 printf '%s\n' "$res" | awk '$1 == "MEM" {
 	printf "slab %s: %s bytes per object\n", $2, $3 }'

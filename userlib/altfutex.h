@@ -5,6 +5,12 @@
  * Every call returns a value >= 0 on success or a negative errno; none of
  * them sets errno.  The device is opened lazily, once per process, with
  * O_CLOEXEC; a child after fork() keeps using the inherited descriptor.
+ *
+ * altfutex_wake() and altfutex_requeue() with flags == ALTFUTEX_PRIVATE
+ * return 0 without a system call when the process's waiter-count page
+ * (mapped on first use; see <linux/altfutex.h>) shows no waiter that the
+ * word's slot could hold.  Set ALTFUTEX_NO_FASTPATH in the environment
+ * to always make the ioctl.
  */
 #ifndef ALTFUTEX_H
 #define ALTFUTEX_H
