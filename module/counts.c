@@ -91,15 +91,16 @@ static const struct vm_operations_struct af_counts_vm_ops = {
  * @c: the device file mapped
  * @vma: the new mapping
  *
- * Return: 0; -EINVAL unless the mapping is one page at offset 0; -EPERM if
- * it is writable or executable; -ENOMEM.
+ * Return: 0; -EINVAL unless the mapping is one MAP_SHARED page at offset
+ * 0; -EPERM if it is writable or executable; -ENOMEM.
  */
 int af_counts_mmap(struct af_client *c, struct vm_area_struct *vma)
 {
 	struct af_ptable *pt;
 	int ret;
 
-	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE)
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE ||
+	    !(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
 		return -EPERM;
