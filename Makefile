@@ -75,6 +75,7 @@ MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild \
 	sparse checkpatch help bench bench-bin matrix check-debug
 
 BENCH_BIN := $(BUILD)/bench/bench
+BENCH_PEER := $(BUILD)/bench/libbenchpeer.so
 
 all: module lib tests examples bench-bin
 
@@ -183,11 +184,16 @@ $(BUILD)/examples/%: examples/%.c $(LIB_SO) userlib/altfutex.h
 
 bench-bin: $(BENCH_BIN)
 
-$(BENCH_BIN): bench/bench.c $(LIB_SO) userlib/altfutex.h \
+# The native peer of the waiter-count page, a library as libc++ is.
+$(BENCH_PEER): bench/peer.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WFLAGS) -fPIC -shared -o $@ $<
+
+$(BENCH_BIN): bench/bench.c $(LIB_SO) $(BENCH_PEER) userlib/altfutex.h \
 		include/uapi/linux/altfutex.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -o $@ $< \
-		-L$(BUILD) -laltfutex
+		-L$(BUILD) -laltfutex -L$(@D) -lbenchpeer -Wl,-rpath,'$$ORIGIN'
 
 # ---- VM --------------------------------------------------------------------
 

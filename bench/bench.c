@@ -755,43 +755,12 @@ static void run_wake_nowaiter(int shared, double res[NBACKENDS])
  * are measured in one run.
  *
  * The native peers: FUTEX_WAKE_PRIVATE / FUTEX_REQUEUE_PRIVATE, and the
- * same behind a user-space waiter count as libc++ keeps for
- * std::atomic::wait (its __libcpp_contention_table): a table of 256
- * counters hashed by address, the waiter adds, fences, waits, subtracts;
- * the waker, in a function of its own as libc++'s
- * __cxx_atomic_notify_one is, fences, loads the count, and makes the
- * system call only if it is not zero.  That is what any user-space count
- * gives; the page gives it to every caller of the futex-like API.
+ * same behind a user-space waiter count of libc++'s kind, in a shared
+ * library of its own (bench/peer.c) as libc++'s is in libc++.so, so that
+ * both are calls into a library.
  */
-#define PEER_SLOTS 256
-static uint32_t peer_count[PEER_SLOTS];
-
-static uint32_t *peer_slot(const uint32_t *w)
-{
-	uintptr_t a = (uintptr_t)w;
-
-	return &peer_count[((a >> 2) ^ (a >> 12)) & (PEER_SLOTS - 1)];
-}
-
-__attribute__((noinline))
-static int peer_wake(uint32_t *w, int nr)
-{
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(peer_slot(w), __ATOMIC_RELAXED))
-		return 0;
-	return nfutex(w, FUTEX_WAKE_PRIVATE, nr, NULL, NULL, 0);
-}
-
-__attribute__((noinline))
-static int peer_requeue(uint32_t *w1, uint32_t *w2, int nr_wake,
-			int nr_requeue)
-{
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(peer_slot(w1), __ATOMIC_RELAXED))
-		return 0;
-	return nfutex(w1, FUTEX_REQUEUE_PRIVATE, nr_wake,
-		      (void *)(uintptr_t)nr_requeue, w2, 0);
-}
+int peer_wake(uint32_t *w, int nr);
+int peer_requeue(uint32_t *w1, uint32_t *w2, int nr_wake, int nr_requeue);
 
 static int call_wake_fast(enum backend b, void *arg)
 {

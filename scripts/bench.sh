@@ -48,6 +48,8 @@ if ! command -v gnuplot >/dev/null; then
 		say "warning: no gnuplot, no plot"
 fi
 
+peer=$BUILD/bench/libbenchpeer.so
+[ -f "$peer" ] || die "no $peer (make)"
 flood=$BUILD/tests/flood
 [ -x "$flood" ] || die "no $flood (make)"
 
@@ -59,7 +61,7 @@ VM_TIMEOUT=${VM_TIMEOUT:-900} scripts/vm.sh \
 	--cmd "./bench -r $reps -d $dur -o \"\$ALTFUTEX_VM_RESULT\" &&
 		ALTFUTEX_FLOOD_WAITERS=100000 \
 		ALTFUTEX_FLOOD_OUT=\"\$ALTFUTEX_VM_RESULT\" ./flood" \
-	--files "$bin $flood" || die "the VM run failed (see $BUILD/vm/)"
+	--files "$bin $peer $flood" || die "the VM run failed (see $BUILD/vm/)"
 wall=$(($(date +%s) - start))
 
 res=$(tr -d '\r' <"$BUILD/vm/result")

@@ -187,7 +187,8 @@ while IFS= read -r f; do
 		$2 == "=>" && $3 ~ /^\// { print $3; next }
 		$1 ~ /^\// { print $1 }'
 done <"$elfs" | sort -u | while IFS= read -r lib; do
-	case $lib in "$build"/*) continue ;; esac
+	# (ours: libaltfutex, copied below, or a FILE beside its program)
+	case $lib in "$build"/* | "$root"/*) continue ;; esac
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done

@@ -88,113 +88,130 @@ static int altfutex_ioctl(unsigned long req, void *arg)
  */
 #define ALTFUTEX_FAST_MAX	((1ULL << 47) - 4096 - 4)
 
-/* Is the word at @a one the kernel takes?  (Every 32-bit address is.) */
-static int altfutex_fast_addr(uintptr_t a)
-{
-#if UINTPTR_MAX > 0xffffffffu
-	if (a > ALTFUTEX_FAST_MAX)
-		return 0;
-#endif
-	return !(a & 3);
-}
-
-/* In a MADV_WIPEONFORK page: all zero in a new process. */
-struct altfutex_fast {
-	const uint32_t *counts;		/* the mapped count page, or NULL */
-	int unavailable;		/* mapping it failed: use the ioctl */
+/*
+ * Counts that say "maybe a waiter" for every word: what the fast path
+ * reads before the page is mapped, or where it cannot be, so that it
+ * never tests whether it is (each test is a branch on the fast path).
+ */
+static const uint32_t altfutex_busy[ALTFUTEX_COUNT_SLOTS] = {
+	[0 ... ALTFUTEX_COUNT_SLOTS - 1] = 1,
 };
 
-/* NULL until set up; (void *)-1 if the fast path cannot be used at all. */
-static struct altfutex_fast *altfutex_fast;
-#define ALTFUTEX_FAST_OFF	((struct altfutex_fast *)-1)
+/*
+ * In a MADV_WIPEONFORK page, all zero in a new process: the count page is
+ * at altfutex_busy + delta, so a zero delta means "not mapped (yet)".
+ */
+struct altfutex_fast {
+	uintptr_t delta;
+	int unavailable;		/* mapping failed: use the ioctl */
+};
 
-/* The page that holds struct altfutex_fast, made once per process image. */
-static struct altfutex_fast *altfutex_fast_state(void)
+/*
+ * The page that holds struct altfutex_fast; before it is set up,
+ * altfutex_fast_unset, and where it cannot be, altfutex_fast_off.
+ */
+static struct altfutex_fast altfutex_fast_unset;
+static struct altfutex_fast altfutex_fast_off = { .unavailable = 1 };
+static struct altfutex_fast *altfutex_fast = &altfutex_fast_unset;
+
+/* Make the page that holds struct altfutex_fast, once per process image. */
+static struct altfutex_fast *altfutex_fast_setup(void)
 {
-	struct altfutex_fast *f = __atomic_load_n(&altfutex_fast,
-						  __ATOMIC_ACQUIRE);
-	struct altfutex_fast *expected = NULL;
-	long pg;
+	struct altfutex_fast *f, *expected = &altfutex_fast_unset;
+	long pg = sysconf(_SC_PAGESIZE);
 
-	if (f)
-		return f;
-	pg = sysconf(_SC_PAGESIZE);
 	f = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		 -1, 0);
 	if (f == MAP_FAILED) {
-		f = ALTFUTEX_FAST_OFF;
+		f = &altfutex_fast_off;
 	} else if (madvise(f, pg, MADV_WIPEONFORK) ||
 		   getenv("ALTFUTEX_NO_FASTPATH")) {
 		/* without WIPEONFORK a child would read a page it lacks */
 		munmap(f, pg);
-		f = ALTFUTEX_FAST_OFF;
+		f = &altfutex_fast_off;
 	}
 	if (!__atomic_compare_exchange_n(&altfutex_fast, &expected, f, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		if (f != ALTFUTEX_FAST_OFF)
+		if (f != &altfutex_fast_off)
 			munmap(f, pg);
 		f = expected;
 	}
 	return f;
 }
 
-/* Map this process's count page into @f; NULL if it cannot be. */
-static const uint32_t *altfutex_map_counts(struct altfutex_fast *f)
+/*
+ * Map the count page if it is not yet, in this process (a new process's
+ * altfutex_fast page reads as zero): called on the ioctl path, so the
+ * first private wake or requeue of a process maps it for the next ones.
+ */
+static void altfutex_fast_prepare(void)
 {
-	const uint32_t *counts, *expected = NULL;
-	int fd = altfutex_open();
+	struct altfutex_fast *f = __atomic_load_n(&altfutex_fast,
+						  __ATOMIC_ACQUIRE);
+	uintptr_t expected = 0;
+	void *counts;
+	int saved, fd;
 
+	if (__atomic_load_n(&f->delta, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&f->unavailable, __ATOMIC_RELAXED))
+		return;
+	saved = errno;
+	if (f == &altfutex_fast_unset)
+		f = altfutex_fast_setup();
+	fd = f->unavailable ? -1 : altfutex_open();
 	counts = fd < 0 ? MAP_FAILED :
 		 mmap(NULL, ALTFUTEX_COUNT_PAGE_SIZE, PROT_READ, MAP_SHARED,
 		      fd, 0);
 	if (counts == MAP_FAILED) {
-		__atomic_store_n(&f->unavailable, 1, __ATOMIC_RELAXED);
-		return NULL;
+		if (f != &altfutex_fast_off)
+			__atomic_store_n(&f->unavailable, 1, __ATOMIC_RELAXED);
+	} else if (!__atomic_compare_exchange_n(&f->delta, &expected,
+				(uintptr_t)counts - (uintptr_t)altfutex_busy,
+				0, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+		munmap(counts, ALTFUTEX_COUNT_PAGE_SIZE);
 	}
-	if (!__atomic_compare_exchange_n(&f->counts, &expected, counts, 0,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		munmap((void *)counts, ALTFUTEX_COUNT_PAGE_SIZE);
-		counts = expected;
-	}
-	return counts;
-}
-
-/* The count page, mapping it on first use; NULL: use the ioctl. */
-static const uint32_t *altfutex_counts(void)
-{
-	struct altfutex_fast *f = altfutex_fast_state();
-	const uint32_t *counts;
-	int saved;
-
-	if (f == ALTFUTEX_FAST_OFF)
-		return NULL;
-	counts = __atomic_load_n(&f->counts, __ATOMIC_ACQUIRE);
-	if (counts || __atomic_load_n(&f->unavailable, __ATOMIC_RELAXED))
-		return counts;
-	saved = errno;
-	counts = altfutex_map_counts(f);
 	errno = saved;
-	return counts;
 }
 
 /*
- * Can no waiter be queued on the private word at @uaddr?  (MKu) and (K0u)
- * of the module's ordering argument; the caller's store to the word is
- * its (K1).
+ * Why the fast path may not answer for the word at @a with @flags: not 0
+ * unless the flags are ALTFUTEX_PRIVATE and the word is aligned and one
+ * the kernel would not call -EFAULT (every aligned 32-bit address is).
+ * No branch: the caller tests it with the count, once.
  */
-static int altfutex_no_waiter(const uint32_t *uaddr)
+static inline uintptr_t altfutex_fast_bad(uintptr_t a, unsigned int flags)
 {
-	uintptr_t a = (uintptr_t)uaddr;
-	const uint32_t *counts;
+#if UINTPTR_MAX > 0xffffffffu
+	/*
+	 * a > ALTFUTEX_FAST_MAX, that is a + (2^47 - ALTFUTEX_FAST_MAX - 1)
+	 * reaches bit 47, or a itself does (then the sum may wrap).
+	 */
+	uintptr_t high = (a + ((1ULL << 47) - ALTFUTEX_FAST_MAX - 1)) | a;
 
-	if (!altfutex_fast_addr(a))
-		return 0;
-	counts = altfutex_counts();
-	if (!counts)
-		return 0;
+	return (flags ^ ALTFUTEX_PRIVATE) | (a & 3) | (high >> 47);
+#else
+	return (flags ^ ALTFUTEX_PRIVATE) | (a & 3);
+#endif
+}
+
+/*
+ * The count of the private word at @a: 0 if no waiter can be queued on
+ * it.  (MKu) and (K0u) of the module's ordering argument; the caller's
+ * store to the word is its (K1).  Before the page is mapped, or where it
+ * cannot be, altfutex_busy answers "maybe".  Any address gives a slot in
+ * the page, so the count is read before the caller tests whether the
+ * fast path may answer at all.
+ */
+static inline __attribute__((always_inline)) uint32_t altfutex_count(uintptr_t a)
+{
+	struct altfutex_fast *f = __atomic_load_n(&altfutex_fast,
+						  __ATOMIC_ACQUIRE);
+	const uint32_t *counts = (const uint32_t *)((uintptr_t)altfutex_busy +
+		__atomic_load_n(&f->delta, __ATOMIC_ACQUIRE));
+
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);			/* (MKu) */
 	return __atomic_load_n(&counts[altfutex_count_slot(a)],
-			       __ATOMIC_RELAXED) == 0;			/* (K0u) */
+			       __ATOMIC_RELAXED);			/* (K0u) */
 }
 
 /*
@@ -244,7 +261,8 @@ int altfutex_wait(uint32_t *uaddr, uint32_t val,
 	return altfutex_ioctl(ALTFUTEX_IOC_WAIT, &args);
 }
 
-int altfutex_wake(uint32_t *uaddr, int nr_wake, unsigned int flags)
+static __attribute__((noinline))
+int altfutex_wake_ioctl(uint32_t *uaddr, int nr_wake, unsigned int flags)
 {
 	struct altfutex_wake_args args = {
 		.uaddr = (uintptr_t)uaddr,
@@ -252,9 +270,18 @@ int altfutex_wake(uint32_t *uaddr, int nr_wake, unsigned int flags)
 		.flags = flags,
 	};
 
-	if (flags == ALTFUTEX_PRIVATE && altfutex_no_waiter(uaddr))
-		return 0;
+	if (flags == ALTFUTEX_PRIVATE)
+		altfutex_fast_prepare();
 	return altfutex_ioctl(ALTFUTEX_IOC_WAKE, &args);
+}
+
+int altfutex_wake(uint32_t *uaddr, int nr_wake, unsigned int flags)
+{
+	uintptr_t a = (uintptr_t)uaddr;
+
+	if (!(altfutex_fast_bad(a, flags) | altfutex_count(a)))
+		return 0;
+	return altfutex_wake_ioctl(uaddr, nr_wake, flags);
 }
 
 static int altfutex_do_requeue(unsigned long req, uint32_t *uaddr,
@@ -273,15 +300,27 @@ static int altfutex_do_requeue(unsigned long req, uint32_t *uaddr,
 	return altfutex_ioctl(req, &args);
 }
 
+static __attribute__((noinline))
+int altfutex_requeue_ioctl(uint32_t *uaddr, uint32_t *uaddr2, int nr_wake,
+			   int nr_requeue, unsigned int flags)
+{
+	if (flags == ALTFUTEX_PRIVATE)
+		altfutex_fast_prepare();
+	return altfutex_do_requeue(ALTFUTEX_IOC_REQUEUE, uaddr, uaddr2,
+				   nr_wake, nr_requeue, 0, flags);
+}
+
 int altfutex_requeue(uint32_t *uaddr, uint32_t *uaddr2,
 		     int nr_wake, int nr_requeue, unsigned int flags)
 {
+	uintptr_t a = (uintptr_t)uaddr;
+
 	/* where the kernel would return 0: nobody to wake or to move */
-	if (flags == ALTFUTEX_PRIVATE && nr_wake >= 0 && nr_requeue >= 0 &&
-	    altfutex_fast_addr((uintptr_t)uaddr2) && altfutex_no_waiter(uaddr))
+	if (!(altfutex_fast_bad(a | (uintptr_t)uaddr2, flags) |
+	      (uint32_t)(nr_wake | nr_requeue) >> 31 | altfutex_count(a)))
 		return 0;
-	return altfutex_do_requeue(ALTFUTEX_IOC_REQUEUE, uaddr, uaddr2,
-				   nr_wake, nr_requeue, 0, flags);
+	return altfutex_requeue_ioctl(uaddr, uaddr2, nr_wake, nr_requeue,
+				      flags);
 }
 
 int altfutex_cmp_requeue(uint32_t *uaddr, uint32_t *uaddr2,

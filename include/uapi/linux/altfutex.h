@@ -122,17 +122,17 @@ struct altfutex_rearm_args {
 #define ALTFUTEX_COUNT_SLOTS		(ALTFUTEX_COUNT_PAGE_SIZE / 4)
 
 /*
- * The count of the word at @uaddr.  Words 4 bytes apart fall in slots 16
- * apart (another cache line); the page number is folded in so that the
- * same offset in different pages seldom shares a slot.  A shared slot
- * only costs an ioctl that finds nobody.
+ * The count of the word at @uaddr: its word index in the page, with the
+ * page number folded in so that the same offset in different pages
+ * seldom shares a slot.  A shared slot only costs an ioctl that finds
+ * nobody.  Neighbouring words share a cache line of counts, which only
+ * waiters write, on their way to sleep: the reader, a waker, pays four
+ * instructions for the slot.
  */
 static __inline__ __u32 altfutex_count_slot(__u64 uaddr)
 {
-	__u32 h = (__u32)((uaddr >> 2) ^ (uaddr >> 12)) &
-		  (ALTFUTEX_COUNT_SLOTS - 1);
-
-	return ((h << 4) | (h >> 6)) & (ALTFUTEX_COUNT_SLOTS - 1);
+	return (__u32)((uaddr >> 2) ^ (uaddr >> 12)) &
+	       (ALTFUTEX_COUNT_SLOTS - 1);
 }
 
 #endif /* _UAPI_LINUX_ALTFUTEX_H */
