@@ -9,7 +9,7 @@
  *  - a woken thread that waits again goes to the tail.
  * For private memory, with and without ALTFUTEX_PRIVATE, and shared memory.
  */
-#include "util.h"
+#include "helpers.h"
 
 #define NW 32
 
@@ -63,10 +63,10 @@ static void fw_start(int id, uint32_t *uaddr, unsigned int flags)
 	CHECK(!pthread_create(&w->thread, NULL, fw_main, w), "pthread_create");
 	while (!__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST))
 		sched_yield();
-	while (tu_asleep(0, w->tid) != 1) {
+	while (t_asleep(0, w->tid) != 1) {
 		if (returned() != before)
 			t_fail("waiter %d returned %d (%s) instead of sleeping",
-			       id, w->ret, tu_err(w->ret));
+			       id, w->ret, t_err(w->ret));
 		t_sleep_ms(1);
 	}
 }
@@ -80,7 +80,7 @@ static void fw_join(int id)
 	pthread_join(w->thread, NULL);
 	w->joined = 1;
 	CHECK(w->ret == 0, "waiter %d returned %d (%s)", id, w->ret,
-	      tu_err(w->ret));
+	      t_err(w->ret));
 }
 
 /* Wait until @n waiters in all have returned. */
@@ -182,8 +182,8 @@ int main(void)
 
 	t_init("fifo", 120);
 
-	priv = tu_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	shared = tu_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
+	priv = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	shared = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
 	check_order(bss, 0, "bss");
 	check_order(priv + 100, 0, "private anonymous");
 	check_order(priv + 200, ALTFUTEX_PRIVATE, "ALTFUTEX_PRIVATE");

@@ -15,7 +15,7 @@
  * case whose failure messages overflowed it loses its result line).
  * SKIP where the kernel has no KUnit: every stock Debian kernel.
  */
-#include "util.h"
+#include "helpers.h"
 
 #include <ctype.h>
 #include <linux/magic.h>

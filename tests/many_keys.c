@@ -9,7 +9,7 @@
  */
 #include <sys/resource.h>
 
-#include "util.h"
+#include "helpers.h"
 
 #define NTHREADS 10000
 #define STACK (64 * 1024)
@@ -37,23 +37,9 @@ static void *mk_main(void *arg)
 	return NULL;
 }
 
-static long read_long(const char *path)
-{
-	char buf[64] = "";
-	long v = -1;
-	FILE *f = fopen(path, "re");
-
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			v = strtol(buf, NULL, 10);
-		fclose(f);
-	}
-	return v;
-}
-
 static void raise_to(const char *path, long want)
 {
-	long v = read_long(path);
+	long v = t_read_long(path);
 	FILE *f;
 
 	if (v < 0 || v >= want)
@@ -113,10 +99,9 @@ int main(void)
 	t_init("many_keys", 180);
 	raise_limits();
 
-	priv = tu_map(2 * words * 4 / pg + 2, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE);
-	shared = tu_map(words * 4 / pg + 2, PROT_READ | PROT_WRITE,
-			MAP_SHARED);
+	priv = t_map(2 * words * 4 / pg + 2, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE);
+	shared = t_map(words * 4 / pg + 2, PROT_READ | PROT_WRITE, MAP_SHARED);
 	mks = calloc(NTHREADS, sizeof(*mks));
 	CHECK(mks, "calloc");
 	/* i % 3: private array, private array + ALTFUTEX_PRIVATE, shared */
@@ -144,8 +129,8 @@ int main(void)
 			show_memory();
 			t_fail("pthread_create number %d: %s (threads-max %ld, pid_max %ld)",
 			       n + 1, strerror(err),
-			       read_long("/proc/sys/kernel/threads-max"),
-			       read_long("/proc/sys/kernel/pid_max"));
+			       t_read_long("/proc/sys/kernel/threads-max"),
+			       t_read_long("/proc/sys/kernel/pid_max"));
 		}
 	}
 	while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < NTHREADS) {
@@ -159,7 +144,7 @@ int main(void)
 
 	/* every one of them asleep in the kernel */
 	for (i = 0; i < NTHREADS; i++) {
-		while ((r = tu_asleep(0, mks[i].tid)) != 1) {
+		while ((r = t_asleep(0, mks[i].tid)) != 1) {
 			CHECK(r == 0, "thread %d (tid %d) is gone", i,
 			      mks[i].tid);
 			CHECK(!__atomic_load_n(&returned, __ATOMIC_SEQ_CST),
@@ -182,13 +167,13 @@ int main(void)
 		if (r != 1)
 			t_fail("wake(1) of key %d (%p, flags %#x) returned %d (%s)",
 			       j, (void *)mks[j].uaddr, mks[j].flags, r,
-			       tu_err(r));
+			       t_err(r));
 	}
 	for (i = 0; i < NTHREADS; i++) {
 		pthread_join(mks[i].thread, NULL);
 		if (mks[i].ret)
 			t_fail("wait %d returned %d (%s)", i, mks[i].ret,
-			       tu_err(mks[i].ret));
+			       t_err(mks[i].ret));
 	}
 	for (i = 0; i < NTHREADS; i++)
 		CHECK_RET(altfutex_wake(mks[i].uaddr, 1, mks[i].flags), 0);
