@@ -386,7 +386,8 @@ void t_waiter_expect_within(struct t_waiter *w, int want, long ms);
 /*
  * The order in which waiters return: a waiter whose id was set (>= 0)
  * logs it when its wait returns.  t_returned() is how many have since
- * t_returned_reset(), t_returned_id(i) the id of the i-th of them.
+ * t_returned_reset(), t_returned_id(i) the id of the i-th of them (of the
+ * first 64; -1 past them).
  */
 void t_returned_reset(void);
 int t_returned(void);
