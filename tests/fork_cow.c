@@ -17,15 +17,15 @@
  *  - mremap() of private memory under a sleeping waiter: the waiter stays
  *    keyed on the old address (CONTRACT: documented, as in 2003).
  */
-#include "shm_util.h"
+#include "helpers.h"
 
 /* The other process must not wake @waiter's process at @word. */
 static void check_separate(struct puppet *waiter, struct puppet *other,
 			   char *word, unsigned int flags, const char *what)
 {
-	struct waiter w;
+	struct p_waiter w;
 
-	w = w_start(waiter, word, 0, flags, SAFETY_MS, what);
+	w = w_start(waiter, word, 0, flags, T_SAFETY_MS, what);
 	CHECK_RET(p_wake(other, word, INT_MAX, flags), 0);
 	w_check_asleep(&w, 30);
 	CHECK_RET(p_wake(other, word, INT_MAX, flags), 0);
@@ -50,7 +50,7 @@ int main(void)
 {
 	size_t pg = PGSZ;
 	struct puppet c, u1, u2;
-	struct waiter w;
+	struct p_waiter w;
 	char *pa, *win, *x1, *x2;
 
 	t_init("fork_cow", 60);
@@ -63,7 +63,7 @@ int main(void)
 	*U32_AT(pa, 2 * pg + 64) = 0;
 	*U32_AT(pa, 3 * pg + 64) = 0;
 	*U32_AT(pa, 4 * pg + 64) = 0;
-	win = reserve_va(4 * pg);
+	win = t_reserve(4 * pg);
 
 	puppet_start(&c, "child", NULL, NULL);
 
@@ -77,7 +77,7 @@ int main(void)
 	check_page(&c, pa + 3 * pg + 64, "written by the parent since fork");
 
 	/* the other process breaks COW while the waiter sleeps */
-	w = w_start(NULL, pa + 64, 0, 0, SAFETY_MS, "parent");
+	w = w_start(NULL, pa + 64, 0, 0, T_SAFETY_MS, "parent");
 	p_store(&c, pa + 64, 1);
 	CHECK_RET(p_wake(&c, pa + 64, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
@@ -87,18 +87,18 @@ int main(void)
 	t_log("ok: the child writing the word (COW break) and waking does not wake the parent");
 
 	/* req 13: COW break by another thread of the waiter's process */
-	w = w_start(&c, pa + 4 * pg + 64, 0, 0, SAFETY_MS, "child");
+	w = w_start(&c, pa + 4 * pg + 64, 0, 0, T_SAFETY_MS, "child");
 	p_store(&c, pa + 4 * pg + 64, 1);
 	CHECK_RET(p_wake(&c, pa + 4 * pg + 64, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(NULL, pa + 4 * pg + 64, 0, 0, SAFETY_MS, "parent");
+	w = w_start(NULL, pa + 4 * pg + 64, 0, 0, T_SAFETY_MS, "parent");
 	p_store(NULL, pa + 4 * pg + 64, 1);
 	CHECK_RET(p_wake(NULL, pa + 4 * pg + 64, INT_MAX, 0), 1);
 	w_expect(&w, 0);
 	CHECK(p_load(&c, pa + 4 * pg + 64) == 1, "child's copy changed");
 	t_log("ok: req 13: after fork, COW break by another thread, own wake wakes");
 
-	w = w_start(NULL, pa + 5 * pg + 64, 0, 0, SAFETY_MS, "parent");
+	w = w_start(NULL, pa + 5 * pg + 64, 0, 0, T_SAFETY_MS, "parent");
 	p_store(NULL, pa + 5 * pg + 64, 1);
 	CHECK_RET(p_wake(NULL, pa + 5 * pg + 64, INT_MAX, 0), 1);
 	w_expect(&w, 0);
@@ -111,7 +111,7 @@ int main(void)
 		char *mm = win + 2 * pg;
 		char *mo = pa + 5 * pg;
 
-		w = w_start(NULL, mo + 64, 1, ALTFUTEX_PRIVATE, SAFETY_MS,
+		w = w_start(NULL, mo + 64, 1, ALTFUTEX_PRIVATE, T_SAFETY_MS,
 			    "private@old");
 		CHECK(mremap(mo, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, mm) == mm,
 		      "mremap: %s", strerror(errno));
@@ -120,7 +120,7 @@ int main(void)
 		CHECK_RET(altfutex_wake(U32_AT(mo, 64), INT_MAX, ALTFUTEX_PRIVATE), 1);
 		w_expect(&w, 0);
 
-		w = w_start(NULL, mm + 64, 1, 0, SAFETY_MS, "anon@old");
+		w = w_start(NULL, mm + 64, 1, 0, T_SAFETY_MS, "anon@old");
 		CHECK(mremap(mm, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, mo) == mo,
 		      "mremap: %s", strerror(errno));
 		CHECK_RET(altfutex_wake(U32_AT(mo, 64), INT_MAX, 0), 0);

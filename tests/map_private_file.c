@@ -16,7 +16,7 @@
  *    its own process's wake after another thread wrote the word.
  * Run on a memfd and on a regular file (in /tmp or the cwd).
  */
-#include "shm_util.h"
+#include "helpers.h"
 
 static char g_path[128];
 static pid_t g_owner;
@@ -33,14 +33,14 @@ static void run(int fd, const char *kind)
 	size_t off = pg + 32;
 	char *ms, *mv, *mi, *win, *cv, *cr, *cs;
 	struct puppet c;
-	struct waiter w;
+	struct p_waiter w;
 
 	ms = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	mv = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	mi = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	CHECK(ms != MAP_FAILED && mv != MAP_FAILED && mi != MAP_FAILED,
 	      "mmap: %s", strerror(errno));
-	win = reserve_va(8 * pg);
+	win = t_reserve(8 * pg);
 	*U32_AT(ms, off) = 0;
 	*U32_AT(ms, off + 4) = 0;
 
@@ -53,7 +53,7 @@ static void run(int fd, const char *kind)
 		    MAP_SHARED | MAP_FIXED, fd, 0);
 
 	/* another process's MAP_SHARED wake, before and after a store */
-	w = w_start(&c, cv + off, 0, 0, SAFETY_MS, "child@private");
+	w = w_start(&c, cv + off, 0, 0, T_SAFETY_MS, "child@private");
 	CHECK_RET(p_wake(NULL, ms + off, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
 	p_store(NULL, ms + off, 7);
@@ -68,7 +68,7 @@ static void run(int fd, const char *kind)
 	      kind);
 
 	/* read-only MAP_PRIVATE: also per process */
-	w = w_start(&c, cr + 32, 7, 0, SAFETY_MS, "child@private-ro");
+	w = w_start(&c, cr + 32, 7, 0, T_SAFETY_MS, "child@private-ro");
 	CHECK_RET(p_wake(NULL, ms + off, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
 	CHECK_RET(p_wake(&c, cr + 32, INT_MAX, 0), 1);
@@ -76,7 +76,7 @@ static void run(int fd, const char *kind)
 	t_log("ok: %s: the same for a PROT_READ MAP_PRIVATE mapping", kind);
 
 	/* a MAP_SHARED waiter is not reached through MAP_PRIVATE */
-	w = w_start(&c, cs + off, 7, 0, SAFETY_MS, "child@shared");
+	w = w_start(&c, cs + off, 7, 0, T_SAFETY_MS, "child@shared");
 	CHECK_RET(p_wake(NULL, mv + off, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(&c, cv + off, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
@@ -86,12 +86,12 @@ static void run(int fd, const char *kind)
 	      kind);
 
 	/* inherited MAP_PRIVATE mapping: one address, two processes */
-	w = w_start(NULL, mi + off, 7, 0, SAFETY_MS, "parent@inherited");
+	w = w_start(NULL, mi + off, 7, 0, T_SAFETY_MS, "parent@inherited");
 	CHECK_RET(p_wake(&c, mi + off, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
 	CHECK_RET(p_wake(NULL, mi + off, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(&c, mi + off, 7, 0, SAFETY_MS, "child@inherited");
+	w = w_start(&c, mi + off, 7, 0, T_SAFETY_MS, "child@inherited");
 	CHECK_RET(p_wake(NULL, mi + off, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
 	CHECK_RET(p_wake(&c, mi + off, INT_MAX, 0), 1);
@@ -100,14 +100,14 @@ static void run(int fd, const char *kind)
 	      kind);
 
 	/* req 13: write by another thread (COW break), then own wake */
-	w = w_start(&c, cv + off + 4, 0, 0, SAFETY_MS, "child@private+4");
+	w = w_start(&c, cv + off + 4, 0, 0, T_SAFETY_MS, "child@private+4");
 	p_store(&c, cv + off + 4, 1);
 	CHECK(*U32_AT(ms, off + 4) == 0, "a MAP_PRIVATE write reached the file");
 	CHECK_RET(p_wake(NULL, ms + off + 4, INT_MAX, 0), 0);
 	w_check_asleep(&w, 10);
 	CHECK_RET(p_wake(&c, cv + off + 4, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(NULL, mv + off + 4, 0, 0, SAFETY_MS, "parent@private+4");
+	w = w_start(NULL, mv + off + 4, 0, 0, T_SAFETY_MS, "parent@private+4");
 	p_store(NULL, mv + off + 4, 1);
 	CHECK_RET(p_wake(NULL, mv + off + 4, INT_MAX, 0), 1);
 	w_expect(&w, 0);
@@ -115,7 +115,7 @@ static void run(int fd, const char *kind)
 	      kind);
 
 	/* after COW the private copy is still per process */
-	w = w_start(&c, cv + off + 4, 1, 0, SAFETY_MS, "child@written");
+	w = w_start(&c, cv + off + 4, 1, 0, T_SAFETY_MS, "child@written");
 	CHECK_RET(p_wake(NULL, ms + off + 4, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(NULL, mv + off + 4, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
@@ -141,7 +141,7 @@ int main(void)
 	g_owner = getpid();
 	atexit(cleanup);
 
-	fd = make_memfd("map_private_file", 2 * pg);
+	fd = t_memfd("map_private_file", 2 * pg);
 	run(fd, "memfd");
 	close(fd);
 

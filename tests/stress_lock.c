@@ -26,7 +26,7 @@
  * usage: stress_lock [SECONDS [WORKERS]]   (defaults 3 and 4; SECONDS is
  * the total over the six runs, WORKERS is 2..8)
  */
-#include "shm_util.h"
+#include "helpers.h"
 
 #define MAX_WORKERS 8
 #define FINISH_DEADLINE_S 30	/* after the run, workers must finish */
@@ -538,7 +538,7 @@ int main(int argc, char **argv)
 	munmap(r.st, sizeof(struct state));
 
 	/* processes on a memfd, shared keys */
-	fd = make_memfd("stress_lock", sizeof(struct state));
+	fd = t_memfd("stress_lock", sizeof(struct state));
 	r.memfd = fd;
 	r.st = mmap(NULL, sizeof(struct state), PROT_READ | PROT_WRITE,
 		    MAP_SHARED, fd, 0);
