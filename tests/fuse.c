@@ -258,14 +258,8 @@ static void rearmer(unsigned int flags)
 	pid_t sharer_pid;
 	pthread_t t;
 
-	rearm_fd = altfutex_fd(word, 0, flags);
-	CHECK(rearm_fd >= 0, "altfutex_fd: %s", t_err(rearm_fd));
-	CHECK_RET(altfutex_wake(word, 1, flags), 1);
-	CHECK(!fcntl(rearm_fd, F_SETFL, O_NONBLOCK), "O_NONBLOCK: %s",
-	      strerror(errno));
-	/* evict the page: the next read of the word goes to the server */
-	CHECK(!madvise(word, 4096, MADV_DONTNEED), "madvise: %s",
-	      strerror(errno));
+	rearm_fd = t_fd_woken(word, flags);
+	/* evict the page too: the next read of the word goes to the server */
 	CHECK(!posix_fadvise(ffd, 0, 0, POSIX_FADV_DONTNEED), "fadvise");
 	CHECK(!mincore(word, 4096, &vec) && !(vec & 1),
 	      "the page of the word is still cached");

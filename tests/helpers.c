@@ -414,6 +414,19 @@ long t_smaps_kb(const void *addr, const char *field)
 	return kb;
 }
 
+int t_fd_woken(uint32_t *word, unsigned int flags)
+{
+	int fd = altfutex_fd(word, 0, flags);
+
+	CHECK(fd >= 0, "altfutex_fd: %s", t_err(fd));
+	CHECK_RET(altfutex_wake(word, 1, flags), 1);
+	CHECK(!fcntl(fd, F_SETFL, O_NONBLOCK), "O_NONBLOCK: %s",
+	      strerror(errno));
+	CHECK(!madvise(word, PGSZ, MADV_DONTNEED), "madvise: %s",
+	      strerror(errno));
+	return fd;
+}
+
 int t_readable(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };

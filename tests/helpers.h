@@ -269,6 +269,14 @@ size_t t_resident(const void *addr, size_t len);
  */
 long t_smaps_kb(const void *addr, const char *field);
 
+/*
+ * An fd waiter on @word (created with @flags), woken, made O_NONBLOCK, and
+ * the page of @word dropped from this process (MADV_DONTNEED), so that
+ * its next re-arm has to read the word again: for the tests of re-arms
+ * whose read of the word never finishes (fuse, uffd).
+ */
+int t_fd_woken(uint32_t *word, unsigned int flags);
+
 /* Does @fd poll POLLIN right now? */
 int t_readable(int fd);
 

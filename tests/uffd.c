@@ -168,14 +168,8 @@ static void rearmer(unsigned int flags, int go, int shr, int info)
 	if (uffd < 0)
 		_exit(1);
 	word = uffd_page(uffd, 1);
-	rearm_fd = altfutex_fd(word, 0, flags);
-	CHECK(rearm_fd >= 0, "altfutex_fd: %s", t_err(rearm_fd));
-	CHECK_RET(altfutex_wake(word, 1, flags), 1);
-	CHECK(!fcntl(rearm_fd, F_SETFL, O_NONBLOCK), "O_NONBLOCK: %s",
-	      strerror(errno));
-	/* the next read of the word faults into the userfaultfd */
-	CHECK(!madvise(word, 4096, MADV_DONTNEED), "madvise: %s",
-	      strerror(errno));
+	/* its next read of the word faults into the userfaultfd */
+	rearm_fd = t_fd_woken(word, flags);
 	id[1] = fork();
 	if (!id[1])
 		sharer(go, shr);
