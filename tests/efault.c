@@ -61,8 +61,9 @@ static void check_addresses(void)
 }
 
 /*
- * PROT_NONE is not readable user memory: wait and (CONTRACT: "same
- * -EFAULT rules as wait") a non-private wake are -EFAULT.
+ * PROT_NONE is not readable user memory: wait, and a wake without
+ * ALTFUTEX_PRIVATE (which follows the same -EFAULT rules as wait), are
+ * -EFAULT.
  */
 static void check_prot_none(void)
 {

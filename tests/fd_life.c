@@ -5,7 +5,9 @@
  *  - an fd sent by SCM_RIGHTS outlives its creator and is woken by a
  *    third process through a shared memfd mapped at another address;
  *  - an fd on a private futex whose process is gone is never woken by a
- *    new process that uses the same address (seed requirement 35);
+ *    new process that uses the same address (the fd holds its mm, so a
+ *    stale key cannot match a recycled one: the README's "How the design
+ *    avoids pinning pages");
  *  - an fd stays wakeable after its mapping is unmapped;
  *  - 100 000 create/close cycles leak nothing (slab counts).
  */

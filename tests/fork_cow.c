@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * fork_cow: private anonymous memory is keyed by (process, address)
- * (CONTRACT keys table; DESIGN-NOTES req 12, 13, 14).
+ * fork_cow: private anonymous memory is keyed by (process, address), as
+ * the table of the README's "Keys: what "the same futex" means" says.
  *  - After fork(), parent and child waiting at the same address are
  *    separate futexes, whether the page was written before the fork and
  *    not since (shared copy-on-write), written since by the child or by
@@ -10,12 +10,13 @@
  *    waiter stays asleep until its own process wakes it.
  *  - Two processes that map fresh, never-written anonymous memory at the
  *    same address do not wake each other (the zero-page case).
- *  - req 13: a waiter on a not-yet-written writable private page is woken
- *    by a wake of its own process issued after another thread wrote the
- *    word (which breaks copy-on-write), both on a fresh page and on a page
+ *  - A waiter on a not-yet-written writable private page is woken by a
+ *    wake of its own process issued after another thread wrote the word
+ *    (which breaks copy-on-write), both on a fresh page and on a page
  *    still shared copy-on-write after fork().
  *  - mremap() of private memory under a sleeping waiter: the waiter stays
- *    keyed on the old address (CONTRACT: documented, as in 2003).
+ *    keyed on the old address, as in 2003 and as futex(2) does (the
+ *    README's "Keys: what "the same futex" means").
  */
 #include "helpers.h"
 
@@ -86,7 +87,7 @@ int main(void)
 	w_expect(&w, 0);
 	t_log("ok: the child writing the word (COW break) and waking does not wake the parent");
 
-	/* req 13: COW break by another thread of the waiter's process */
+	/* a COW break by another thread of the waiter's process */
 	w = w_start(&c, pa + 4 * pg + 64, 0, 0, T_SAFETY_MS, "child");
 	p_store(&c, pa + 4 * pg + 64, 1);
 	CHECK_RET(p_wake(&c, pa + 4 * pg + 64, INT_MAX, 0), 1);
@@ -135,7 +136,7 @@ int main(void)
 	}
 	t_log("ok: a private waiter keeps its old address as key after mremap");
 
-	/* req 14: never-written anonymous memory at one address in two processes */
+	/* never-written anonymous memory at one address in two processes */
 	puppet_start(&u1, "u1", NULL, NULL);
 	puppet_start(&u2, "u2", NULL, NULL);
 	x1 = p_mmap(&u1, win, 2 * pg, PROT_READ | PROT_WRITE,

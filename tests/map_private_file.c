@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * map_private_file: a MAP_PRIVATE file mapping is keyed per process, even
- * before it is written (CONTRACT keys table and "deliberately differs";
- * DESIGN-NOTES req 13, 41):
+ * before it is written (the README's "Keys: what "the same futex" means";
+ * futex(2) keys an unwritten page by its inode, see "Where altfutex
+ * differs from futex(2)"):
  *  - a waiter on a MAP_PRIVATE mapping is not woken by another process's
  *    wake through a MAP_SHARED mapping of the same file byte, before or
  *    after that process stores to the byte, nor by a MAP_SHARED alias in
@@ -12,8 +13,8 @@
  *  - read-only (PROT_READ) MAP_PRIVATE mappings too;
  *  - parent and child sharing an inherited MAP_PRIVATE mapping at one
  *    address are separate futexes;
- *  - req 13: a waiter on an unwritten writable MAP_PRIVATE page is woken by
- *    its own process's wake after another thread wrote the word.
+ *  - a waiter on an unwritten writable MAP_PRIVATE page is woken by its
+ *    own process's wake after another thread wrote the word.
  * Run on a memfd and on a regular file (in /tmp or the cwd).
  */
 #include "helpers.h"
@@ -99,7 +100,7 @@ static void run(int fd, const char *kind)
 	t_log("ok: %s: parent and child on an inherited MAP_PRIVATE mapping are separate",
 	      kind);
 
-	/* req 13: write by another thread (COW break), then own wake */
+	/* a write by another thread (COW break), then its own wake */
 	w = w_start(&c, cv + off + 4, 0, 0, T_SAFETY_MS, "child@private+4");
 	p_store(&c, cv + off + 4, 1);
 	CHECK(*U32_AT(ms, off + 4) == 0, "a MAP_PRIVATE write reached the file");

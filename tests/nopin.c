@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * nopin: a sleeping waiter pins no page (CONTRACT "No page is pinned while
- * waiting"; issue 6).  Each scenario puts threads to sleep on words in a
- * page and then asks the kernel to do something that it refuses to do to
- * a page somebody holds a reference on; a design that pinned the page
- * under its waiters fails each one:
+ * nopin: a sleeping waiter pins no page (the README's "How the design
+ * avoids pinning pages"; issue 6).  Each scenario puts threads to sleep
+ * on words in a page and then asks the kernel to do something that it
+ * refuses to do to a page somebody holds a reference on; a design that
+ * pinned the page under its waiters fails each one:
  *
  *  migrate  private anonymous, memfd, SysV shm and regular-file (ext2 disk)
  *           pages are moved to the other NUMA node with move_pages(2):

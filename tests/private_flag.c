@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * private_flag: ALTFUTEX_PRIVATE and the keys of CONTRACT "Keys".
+ * private_flag: ALTFUTEX_PRIVATE and the keys of the README's "Keys: what
+ * "the same futex" means".
  *  - PRIVATE wait + PRIVATE wake among threads works on every kind of
  *    memory (stack, bss, heap, private and shared anonymous, files);
  *  - private anonymous memory and MAP_PRIVATE files are keyed (process,

@@ -2,8 +2,9 @@
 /*
  * REQUEUE and CMP_REQUEUE semantics: counts, FIFO order across a requeue,
  * requeue onto the same key (the 2003 endless loop), only key1's waiters
- * move (bug B13 of the seed thread), moved waiters answer to key2 only,
- * requeue between private and shared keys, and argument errors.
+ * move (none of key2's own: a requeue that took the wrong key as its
+ * source would move them), moved waiters answer to key2 only, requeue
+ * between private and shared keys, and argument errors.
  */
 #include "helpers.h"
 
@@ -110,7 +111,7 @@ static void test_moved_answer_to_key2(uint32_t *a, uint32_t *b)
 	start_waiter(0, a, 0);
 	start_waiter(1, b, 0);
 	start_waiter(2, a, 0);
-	/* only A's waiters move (B13: the source key was the wrong one) */
+	/* only A's waiters move, not B's own */
 	CHECK_RET(altfutex_requeue(a, b, 0, INT_MAX, 0), 2);
 	CHECK_RET(altfutex_wake(a, INT_MAX, 0), 0);
 	t_sleep_ms(50);

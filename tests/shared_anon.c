@@ -2,9 +2,10 @@
 /*
  * shared_anon: MAP_SHARED|MAP_ANONYMOUS memory, and MAP_SHARED /dev/zero,
  * inherited across fork() is one futex namespace for parent and child
- * (DESIGN-NOTES req 17); two such regions are different objects; and
- * with ALTFUTEX_PRIVATE on both sides the key is per process, so the
- * child's private wake does not wake the parent's private waiter.
+ * (keyed by its backing inode: the README's "Keys: what "the same futex"
+ * means"); two such regions are different objects; and with
+ * ALTFUTEX_PRIVATE on both sides the key is per process, so the child's
+ * private wake does not wake the parent's private waiter.
  */
 #include "helpers.h"
 

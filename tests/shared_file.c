@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * shared_file: a regular file mapped MAP_SHARED is keyed by (inode, file
- * offset) (CONTRACT keys table; DESIGN-NOTES req 15, 18, 38, 40):
+ * offset) (the README's "Keys: what "the same futex" means"):
  *  - two processes that map it at different addresses and different mmap
  *    offsets, each through its own open(), wake each other;
  *  - munmap + mmap at a new address in the waker: the sleeping waiter

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * shared_memfd: a memfd is one futex namespace for every process that
- * maps it, whatever address or mmap offset each one uses (CONTRACT, keys
- * table; DESIGN-NOTES req 15, 18, 19).
+ * maps it, whatever address or mmap offset each one uses: it is keyed by
+ * (inode, byte offset), as the README's "Keys: what "the same futex"
+ * means" says.
  *
  *   self  maps the memfd at ma (offset 0, 2 pages) and again at me (offset
  *         1 page, 1 page): two aliases in one process;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * shared_sysv: a SysV shm segment attached at different addresses in two
- * processes, and twice in one process, is one futex namespace
- * (DESIGN-NOTES req 16); another segment is another namespace; after
- * IPC_RMID a sleeping waiter is still woken through any attachment that
- * remains.
+ * processes, and twice in one process, is one futex namespace (keyed by
+ * its backing inode: the README's "Keys: what "the same futex" means");
+ * another segment is another namespace; after IPC_RMID a sleeping waiter
+ * is still woken through any attachment that remains.
  */
 #include <sys/ipc.h>
 #include <sys/shm.h>

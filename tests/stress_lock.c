@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * stress_lock: the lost-wakeup stress (DESIGN-NOTES req 8, 9, 10).
+ * stress_lock: the lost-wakeup stress.  A wait sleeps only while the word
+ * holds its value, atomically with respect to every wake, and a wake
+ * counts exactly the waiters that return 0 because of it (the README's
+ * "API"): no wake may be lost between a waiter's check and its sleep.
  *
  * Two classic futex users, hammered for a bounded time:
  *  - Drepper's three-state mutex ("Futexes Are Tricky", mutex 2:

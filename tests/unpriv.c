@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * unpriv: any user may use /dev/altfutex (CONTRACT: mode 0666).
+ * unpriv: any user may use /dev/altfutex, whose node has mode 0666.
  * As root: check the node's mode, then fork two children that drop to
  * uid/gid 65534 with no supplementary groups.  Each opens the device
  * itself (the parent never touches libaltfutex before forking), does

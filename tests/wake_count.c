@@ -5,9 +5,9 @@
  *    many waiters return 0; wake(INT_MAX) wakes all;
  *  - a race of waiters with very short timeouts against wakers (and value
  *    changes) for about 3 s: the sum of what the wakes returned equals the
- *    number of waits that returned 0 (CONTRACT: the count a wake returns
- *    equals the number of waiters that return 0 because of it), and no
- *    wait returns anything but 0, -ETIMEDOUT or -EAGAIN.
+ *    number of waits that returned 0 (the README's "API": the count a
+ *    wake returns is exactly the number of waiters that return 0 because
+ *    of it), and no wait returns anything but 0, -ETIMEDOUT or -EAGAIN.
  */
 #include "helpers.h"
 
