@@ -648,9 +648,8 @@ void t_waiter_asleep(struct t_waiter *w)
 	t_waiter_tid(w);
 	while (!waiter_sleeps(w)) {
 		if (t_waiter_done(w))
-			t_fail("waiter %s on %p returned %d (%s) instead of sleeping",
-			       w->what, (void *)w->uaddr, w->ret,
-			       t_err(w->ret));
+			t_fail("waiter %s returned %d (%s) instead of sleeping",
+			       w->what, w->ret, t_err(w->ret));
 		t_sleep_ms(1);
 	}
 }
@@ -659,11 +658,10 @@ void t_waiter_check_asleep(struct t_waiter *w, long ms)
 {
 	t_sleep_ms(ms);
 	if (t_waiter_done(w))
-		t_fail("waiter %s on %p returned %d (%s) but should still sleep",
-		       w->what, (void *)w->uaddr, w->ret, t_err(w->ret));
+		t_fail("waiter %s returned %d (%s) but should still sleep",
+		       w->what, w->ret, t_err(w->ret));
 	if (!waiter_sleeps(w))
-		t_fail("waiter %s on %p is no longer asleep in the kernel",
-		       w->what, (void *)w->uaddr);
+		t_fail("waiter %s is no longer asleep in the kernel", w->what);
 }
 
 int t_waiter_join(struct t_waiter *w)
