@@ -55,8 +55,12 @@ LIB_SONAME := libaltfutex.so.$(LIB_MAJOR)
 LIB_A := $(BUILD)/libaltfutex.a
 LIB_PC := $(BUILD)/altfutex.pc
 
-TEST_SRCS := $(wildcard tests/*.c)
+# tests/helpers.c is not a test: it is compiled once (and once more for
+# the 32-bit tests) and linked into every test program.
+TEST_SRCS := $(filter-out tests/helpers.c,$(wildcard tests/*.c))
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TEST_HELPERS := $(BUILD)/test-helpers/helpers.o
+TEST_HELPERS_M32 := $(BUILD)/test-helpers/helpers-m32.o
 # Tests that are also linked statically, to check both ways of linking.
 STATIC_TESTS := $(BUILD)/tests/link-static
 # Tests also built as 32-bit x86 programs (static, with a 64-bit time_t),
@@ -159,21 +163,35 @@ $(LIB_PC): userlib/altfutex.pc.in
 
 tests: $(TEST_BINS) $(STATIC_TESTS) $(M32_BINS)
 
-$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIB_SO) userlib/altfutex.h
+# Outside $(BUILD)/tests, whose every file goes into the test VM.
+$(TEST_HELPERS): tests/helpers.c tests/helpers.h userlib/altfutex.h \
+		include/uapi/linux/altfutex.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -o $@ $< \
-		-L$(BUILD) -laltfutex -lrt
+	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -c -o $@ $<
 
-$(BUILD)/tests/link-static: tests/link.c tests/harness.h $(LIB_A)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -static \
-		-o $@ $< $(LIB_A)
-
-$(BUILD)/tests/%-m32: tests/%.c $(wildcard tests/*.h) userlib/altfutex.c \
-		userlib/altfutex.h include/uapi/linux/altfutex.h
+$(TEST_HELPERS_M32): tests/helpers.c tests/helpers.h userlib/altfutex.h \
+		include/uapi/linux/altfutex.h
 	@mkdir -p $(@D)
 	$(CC) $(M32_CFLAGS) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) \
-		-o $@ $< userlib/altfutex.c -lrt
+		-c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(TEST_HELPERS) $(LIB_SO) \
+		userlib/altfutex.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -o $@ $< \
+		$(TEST_HELPERS) -L$(BUILD) -laltfutex -lrt
+
+$(BUILD)/tests/link-static: tests/link.c $(wildcard tests/*.h) $(TEST_HELPERS) \
+		$(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -static \
+		-o $@ $< $(TEST_HELPERS) $(LIB_A)
+
+$(BUILD)/tests/%-m32: tests/%.c $(wildcard tests/*.h) $(TEST_HELPERS_M32) \
+		userlib/altfutex.c userlib/altfutex.h include/uapi/linux/altfutex.h
+	@mkdir -p $(@D)
+	$(CC) $(M32_CFLAGS) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) \
+		-o $@ $< $(TEST_HELPERS_M32) userlib/altfutex.c -lrt
 
 examples: $(EXAMPLE_BINS)
 

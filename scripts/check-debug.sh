@@ -35,7 +35,7 @@
 #   SANITIZER   kasan (default) or kcsan
 #   VM_TIMEOUT  seconds before the VM is killed (default: 7200)
 #   ALTFUTEX_TEST_SCALE  the tests' own watchdogs are this many times
-#               longer (default: 3; tests/harness.h)
+#               longer (default: 3; t_time_scale() in tests/helpers.c)
 #   ALTFUTEX_TEST_TIMEOUT  seconds per test (default: 300 times that)
 #   VM_APPEND   more kernel command line
 #   MODULE_SRC  where module/, include/ and Kbuild are copied from

@@ -22,7 +22,7 @@
  */
 #include <linux/perf_event.h>
 
-#include "shm_util.h"
+#include "helpers.h"
 
 #define OFF 2048	/* in the reserved area of struct perf_event_mmap_page */
 #define OFF2 2052
@@ -81,7 +81,7 @@ static char *map_in(struct puppet *p)
 static void check_unrelated(int refused)
 {
 	struct puppet a, b;
-	struct waiter w;
+	struct p_waiter w;
 	char *pa, *pb;
 	int r;
 
@@ -99,14 +99,14 @@ static void check_unrelated(int refused)
 		goto out;
 	}
 
-	w = w_start(&a, U32_AT(pa, OFF), 0, 0, SAFETY_MS, "A's waiter");
+	w = w_start(&a, U32_AT(pa, OFF), 0, 0, T_SAFETY_MS, "A's waiter");
 	r = p_wake(&b, U32_AT(pb, OFF), 1, 0);
 	if (r) {
 		bad("B's wake on its own perf buffer returned %d: it woke A's waiter",
 		    r);
 		if (w_poll(&w) != -1) {
 			w_join(&w);
-			w = w_start(&a, U32_AT(pa, OFF), 0, 0, SAFETY_MS,
+			w = w_start(&a, U32_AT(pa, OFF), 0, 0, T_SAFETY_MS,
 				    "A's waiter");
 		}
 	} else {
@@ -138,11 +138,11 @@ out:
 static void check_same_file(char *self)
 {
 	struct puppet c;
-	struct waiter w;
+	struct p_waiter w;
 	char *pc;
 	int r;
 
-	w = w_start(NULL, U32_AT(self, OFF), 0, 0, SAFETY_MS, "thread");
+	w = w_start(NULL, U32_AT(self, OFF), 0, 0, T_SAFETY_MS, "thread");
 	r = altfutex_wake(U32_AT(self, OFF), 1, 0);
 	if (r != 1)
 		bad("wake by another thread, same buffer: %d, expected 1", r);
@@ -154,7 +154,7 @@ static void check_same_file(char *self)
 	puppet_start(&c, "child", NULL, NULL);
 	pc = p_mmap(&c, NULL, 2 * PGSZ, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    perf_fd, 0);
-	w = w_start(NULL, U32_AT(self, OFF), 0, 0, SAFETY_MS, "parent");
+	w = w_start(NULL, U32_AT(self, OFF), 0, 0, T_SAFETY_MS, "parent");
 	r = p_wake(&c, U32_AT(pc, OFF), 1, 0);
 	if (r != 1)
 		bad("wake by a child through the inherited perf fd: %d, expected 1",

@@ -5,7 +5,7 @@
  * absolute timeouts on either clock, on private and on shared memory; it
  * does not stay queued (a later wake finds nobody).
  */
-#include "util.h"
+#include "helpers.h"
 
 /* "at once": far below any timeout given, generous for an emulated VM */
 #define QUICK_MS 2000
@@ -30,12 +30,12 @@ static void check_eagain(uint32_t *word, const char *mem)
 		0, ALTFUTEX_PRIVATE,
 	};
 	static const uint32_t vals[] = { 0, 1, 0xffffffffu, 0x80000000u };
-	struct timespec rel = tu_ts_ms(60000), absm, absr;
+	struct timespec rel = t_ts_ms(60000), absm, absr;
 	int64_t t0, dt;
 	unsigned int i, j, f;
 
-	absm = tu_ts_ns(t_now_ns(CLOCK_MONOTONIC) + 60 * NSEC_PER_SEC);
-	absr = tu_ts_ns(t_now_ns(CLOCK_REALTIME) + 60 * NSEC_PER_SEC);
+	absm = t_ts_ns(t_now_ns(CLOCK_MONOTONIC) + 60 * NSEC_PER_SEC);
+	absr = t_ts_ns(t_now_ns(CLOCK_REALTIME) + 60 * NSEC_PER_SEC);
 
 	for (i = 0; i < ARRAY_SIZE(vals); i++) {
 		*word = vals[i];
@@ -62,7 +62,7 @@ static void check_eagain(uint32_t *word, const char *mem)
 	CHECK_RET(altfutex_wait(word, 0x12345679, &rel, 0), -EAGAIN);
 	CHECK_RET(altfutex_wait(word, 0x92345678, &rel, 0), -EAGAIN);
 	/* the matching value does sleep: check with a short timeout */
-	rel = tu_ts_ms(10);
+	rel = t_ts_ms(10);
 	CHECK_RET(altfutex_wait(word, 0x12345678, &rel, 0), -ETIMEDOUT);
 	t_log("ok: %s: all 32 bits compared; the matching value sleeps", mem);
 }
@@ -75,8 +75,8 @@ int main(void)
 
 	t_init("eagain", 60);
 
-	priv = tu_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	shared = tu_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
+	priv = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	shared = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
 	check_eagain(&bss_word, "bss");
 	check_eagain(&stack_word, "stack");
 	check_eagain(priv + 17, "private anonymous");

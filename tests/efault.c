@@ -15,13 +15,13 @@
  */
 #include <sys/ioctl.h>
 
-#include "util.h"
+#include "helpers.h"
 
 static size_t pg;
 
 static void check_bad(uint32_t *p, const char *what, int priv_wake)
 {
-	struct timespec ts = tu_ts_ms(10);
+	struct timespec ts = t_ts_ms(10);
 
 	t_log("checking %s (%p)", what, (void *)p);
 	CHECK_RET(altfutex_wait(p, 0, NULL, 0), -EFAULT);
@@ -40,7 +40,7 @@ static void check_addresses(void)
 	uint32_t *p;
 	char *m;
 
-	m = tu_map(3, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	m = t_map(3, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	CHECK(!munmap(m + pg, pg), "munmap: %s", strerror(errno));
 	check_bad((uint32_t *)(m + pg), "unmapped page", 0);
 	check_bad((uint32_t *)(m + 2 * pg - 4), "last word of an unmapped page",
@@ -61,17 +61,18 @@ static void check_addresses(void)
 }
 
 /*
- * PROT_NONE is not readable user memory: wait and (CONTRACT: "same
- * -EFAULT rules as wait") a non-private wake are -EFAULT.
+ * PROT_NONE is not readable user memory: wait, and a wake without
+ * ALTFUTEX_PRIVATE (which follows the same -EFAULT rules as wait), are
+ * -EFAULT.
  */
 static void check_prot_none(void)
 {
 	char *m;
 
-	m = tu_map(1, PROT_NONE, MAP_PRIVATE);
+	m = t_map(1, PROT_NONE, MAP_PRIVATE);
 	check_bad((uint32_t *)m, "PROT_NONE private page", 0);
 	munmap(m, pg);
-	m = tu_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
+	m = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
 	*(uint32_t *)m = 0;
 	CHECK(!mprotect(m, pg, PROT_NONE), "mprotect: %s", strerror(errno));
 	check_bad((uint32_t *)m + 5, "PROT_NONE shared page (populated)", 0);
@@ -81,7 +82,7 @@ static void check_prot_none(void)
 static void check_truncate(void)
 {
 	char path[] = "/tmp/altfutex-efault-XXXXXX";
-	struct timespec ts = tu_ts_ms(10);
+	struct timespec ts = t_ts_ms(10);
 	uint32_t *w0, *w1, *w2;
 	char *m, *mp;
 	int fd;
@@ -144,7 +145,7 @@ static void check_ioctl_args(void)
 	int fd = altfutex_open();
 	int r;
 
-	CHECK(fd >= 0, "altfutex_open: %s", tu_err(fd));
+	CHECK(fd >= 0, "altfutex_open: %s", t_err(fd));
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		for (j = 0; j < ARRAY_SIZE(bad); j++) {
 			errno = 0;
@@ -156,7 +157,7 @@ static void check_ioctl_args(void)
 		}
 	}
 	/* an argument struct that runs off the end of a mapping */
-	m = tu_map(2, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	m = t_map(2, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	CHECK(!munmap(m + pg, pg), "munmap: %s", strerror(errno));
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		errno = 0;
@@ -171,19 +172,19 @@ static void check_ioctl_args(void)
 
 static void check_readonly(void)
 {
-	struct timespec ts = tu_ts_ms(20);
-	struct tu_waiter w;
+	struct timespec ts = t_ts_ms(20);
+	struct t_waiter w;
 	char path[] = "/tmp/altfutex-ro-XXXXXX";
 	uint32_t *ro, one = 1;
 	int fd;
 
-	ro = tu_map(1, PROT_READ, MAP_PRIVATE);
+	ro = t_map(1, PROT_READ, MAP_PRIVATE);
 	CHECK_RET(altfutex_wait(ro, 0, &ts, 0), -ETIMEDOUT);
 	CHECK_RET(altfutex_wait(ro + 1, 1, &ts, 0), -EAGAIN);
 	CHECK_RET(altfutex_wait(ro, 0, &ts, ALTFUTEX_PRIVATE), -ETIMEDOUT);
-	tu_start(&w, ro + 2, 0, 0, TU_SAFETY_MS, "read-only waiter");
+	t_waiter_start(&w, ro + 2, 0, 0, T_SAFETY_MS, "read-only waiter");
 	CHECK_RET(altfutex_wake(ro + 2, 1, 0), 1);
-	tu_expect(&w, 0);
+	t_waiter_expect(&w, 0);
 	munmap(ro, pg);
 	t_log("ok: PROT_READ anonymous page: wait sleeps or -EAGAIN, wake works");
 

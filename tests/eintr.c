@@ -13,7 +13,7 @@
  *  - a short race of signals against wakes: the sum of what the wakes
  *    return equals the number of waits that returned 0.
  */
-#include "util.h"
+#include "helpers.h"
 
 #define LATE_MS 400
 
@@ -37,7 +37,7 @@ static void set_handler(int sig, int sa_flags)
 }
 
 /* Signal @w and wait until the handler ran or the wait returned. */
-static void signal_waiter(struct tu_waiter *w, int sig)
+static void signal_waiter(struct t_waiter *w, int sig)
 {
 	int before = __atomic_load_n(&handled, __ATOMIC_SEQ_CST);
 
@@ -50,18 +50,18 @@ static uint32_t word;
 
 static void check_no_restart(unsigned int pflag)
 {
-	struct tu_waiter w;
+	struct t_waiter w;
 
 	set_handler(SIGUSR1, 0);
 
-	tu_start(&w, &word, 0, pflag, -1, "waiter, no timeout");
+	t_waiter_start(&w, &word, 0, pflag, -1, "waiter, no timeout");
 	signal_waiter(&w, SIGUSR1);
-	tu_expect_within(&w, -EINTR, 5000);
+	t_waiter_expect_within(&w, -EINTR, 5000);
 	CHECK_RET(altfutex_wake(&word, 1, pflag), 0);
 
-	tu_start(&w, &word, 0, pflag, TU_SAFETY_MS, "waiter, timeout");
+	t_waiter_start(&w, &word, 0, pflag, T_SAFETY_MS, "waiter, timeout");
 	signal_waiter(&w, SIGUSR1);
-	tu_expect_within(&w, -EINTR, 5000);
+	t_waiter_expect_within(&w, -EINTR, 5000);
 	CHECK_RET(altfutex_wake(&word, 1, pflag), 0);
 	t_log("ok: flags %#x: handler without SA_RESTART: -EINTR, and wake(1) then finds nobody",
 	      pflag);
@@ -69,39 +69,39 @@ static void check_no_restart(unsigned int pflag)
 
 static void check_restart(unsigned int pflag)
 {
-	struct tu_waiter w;
+	struct t_waiter w;
 	int64_t dt;
 	int r;
 
 	set_handler(SIGUSR2, SA_RESTART);
 
-	tu_start(&w, &word, 0, pflag, -1, "SA_RESTART waiter");
+	t_waiter_start(&w, &word, 0, pflag, -1, "SA_RESTART waiter");
 	signal_waiter(&w, SIGUSR2);
 	/* either it returned -EINTR or it goes back to sleep */
-	while (!tu_done(&w) && tu_asleep(0, w.tid) != 1)
+	while (!t_waiter_done(&w) && t_asleep(0, w.tid) != 1)
 		t_sleep_ms(1);
 	t_sleep_ms(20);
-	if (tu_done(&w)) {
+	if (t_waiter_done(&w)) {
 		CHECK(w.ret == -EINTR,
 		      "SA_RESTART waiter returned %d (%s) with no wake",
-		      w.ret, tu_err(w.ret));
-		tu_join(&w);
+		      w.ret, t_err(w.ret));
+		t_waiter_join(&w);
 		CHECK_RET(altfutex_wake(&word, 1, pflag), 0);
 		t_log("ok: flags %#x: SA_RESTART: -EINTR (allowed), then wake(1) = 0",
 		      pflag);
 	} else {
-		tu_check_asleep(&w, 20);
+		t_waiter_check_asleep(&w, 20);
 		CHECK_RET(altfutex_wake(&word, 1, pflag), 1);
-		tu_expect_within(&w, 0, 5000);
+		t_waiter_expect_within(&w, 0, 5000);
 		t_log("ok: flags %#x: SA_RESTART: restarted, then woken by wake(1) = 1",
 		      pflag);
 	}
 
 	/* with a timeout: -EINTR at the signal, or -ETIMEDOUT on time */
-	tu_start(&w, &word, 0, pflag, 600, "SA_RESTART waiter, 600 ms");
+	t_waiter_start(&w, &word, 0, pflag, 600, "SA_RESTART waiter, 600 ms");
 	t_sleep_ms(100);
 	signal_waiter(&w, SIGUSR2);
-	r = tu_join(&w);
+	r = t_waiter_join(&w);
 	dt = (w.t_end - w.t_start) / NSEC_PER_MSEC;
 	if (r == -EINTR) {
 		CHECK(dt < 600, "-EINTR after %lld ms", (long long)dt);
@@ -109,7 +109,7 @@ static void check_restart(unsigned int pflag)
 		      pflag, (long long)dt);
 	} else {
 		CHECK(r == -ETIMEDOUT, "returned %d (%s), no wake was sent",
-		      r, tu_err(r));
+		      r, t_err(r));
 		CHECK(dt >= 600 && dt <= 600 + LATE_MS,
 		      "restarted wait timed out after %lld ms, not 600",
 		      (long long)dt);
@@ -119,36 +119,22 @@ static void check_restart(unsigned int pflag)
 	CHECK_RET(altfutex_wake(&word, 1, pflag), 0);
 }
 
-static void *blocked_main(void *arg)
-{
-	struct tu_waiter *w = arg;
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	__atomic_store_n(&w->tid, t_gettid(), __ATOMIC_SEQ_CST);
-	w->ret = altfutex_wait(w->uaddr, w->val, NULL, w->flags);
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
 static void check_blocked(void)
 {
-	struct tu_waiter w;
+	struct t_waiter w;
+	sigset_t set, old;
 
 	set_handler(SIGUSR1, 0);
-	memset(&w, 0, sizeof(w));
-	w.uaddr = &word;
-	w.what = "waiter with SIGUSR1 blocked";
-	CHECK(!pthread_create(&w.thread, NULL, blocked_main, &w), "thread");
-	while (!__atomic_load_n(&w.tid, __ATOMIC_SEQ_CST))
-		sched_yield();
-	tu_wait_asleep(&w);
+	/* the waiter thread inherits the mask: SIGUSR1 blocked */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	t_waiter_start(&w, &word, 0, 0, -1, "waiter with SIGUSR1 blocked");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	CHECK(!pthread_kill(w.thread, SIGUSR1), "pthread_kill");
-	tu_check_asleep(&w, 50);
+	t_waiter_check_asleep(&w, 50);
 	CHECK_RET(altfutex_wake(&word, 1, 0), 1);
-	tu_expect_within(&w, 0, 5000);
+	t_waiter_expect_within(&w, 0, 5000);
 	t_log("ok: a blocked signal leaves the waiter asleep; wake(1) = 1 wakes it");
 	/* the pending SIGUSR1 died with the thread (thread-directed) */
 }
@@ -167,12 +153,12 @@ static uint32_t *sword;		/* MAP_SHARED */
 
 static pid_t start_child(long timeout_ms)
 {
-	struct timespec ts = tu_ts_ms(timeout_ms);
+	struct timespec ts = t_ts_ms(timeout_ms);
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
 	*sword = 0;
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
 		__atomic_store_n(&res->tid, t_gettid(), __ATOMIC_SEQ_CST);
 		res->t_start = t_now_ns(CLOCK_MONOTONIC);
@@ -184,10 +170,10 @@ static pid_t start_child(long timeout_ms)
 	}
 	while (!__atomic_load_n(&res->tid, __ATOMIC_SEQ_CST))
 		t_sleep_ms(1);
-	while (tu_asleep(pid, pid) != 1) {
+	while (t_asleep(pid, pid) != 1) {
 		CHECK(!__atomic_load_n(&res->done, __ATOMIC_SEQ_CST),
 		      "child wait returned %d (%s) instead of sleeping",
-		      res->ret, tu_err(res->ret));
+		      res->ret, t_err(res->ret));
 		t_sleep_ms(1);
 	}
 	return pid;
@@ -219,21 +205,21 @@ static void check_stop_cont(void)
 		stop_child(pid);
 		t_sleep_ms(20);
 		cont_child(pid);
-		while (tu_asleep(pid, pid) != 1) {
+		while (t_asleep(pid, pid) != 1) {
 			CHECK(!__atomic_load_n(&res->done, __ATOMIC_SEQ_CST),
 			      "SIGSTOP/SIGCONT made the wait return %d (%s)",
-			      res->ret, tu_err(res->ret));
+			      res->ret, t_err(res->ret));
 			t_sleep_ms(1);
 		}
 	}
 	t_sleep_ms(20);
 	CHECK(!__atomic_load_n(&res->done, __ATOMIC_SEQ_CST),
 	      "SIGSTOP/SIGCONT made the wait return %d (%s)", res->ret,
-	      tu_err(res->ret));
+	      t_err(res->ret));
 	CHECK_RET(altfutex_wake(sword, 1, 0), 1);
-	CHECK_RET(tu_reap(pid), 0);
+	CHECK_RET(t_reap(pid), 0);
 	CHECK(res->ret == 0, "child wait returned %d (%s) after the wake",
-	      res->ret, tu_err(res->ret));
+	      res->ret, t_err(res->ret));
 	t_log("ok: SIGSTOP + SIGCONT x3: the child sleeps on; wake(1) = 1, wait 0");
 
 	/* 1000 ms timeout, stopped from ~0 to ~700 ms: ends at ~1000 ms */
@@ -242,10 +228,10 @@ static void check_stop_cont(void)
 	while (t_now_ns(CLOCK_MONOTONIC) < res->t_start + 700 * NSEC_PER_MSEC)
 		t_sleep_ms(5);
 	cont_child(pid);
-	CHECK_RET(tu_reap(pid), 0);
+	CHECK_RET(t_reap(pid), 0);
 	dt = (res->t_end - res->t_start) / NSEC_PER_MSEC;
 	CHECK(res->ret == -ETIMEDOUT, "child wait returned %d (%s)",
-	      res->ret, tu_err(res->ret));
+	      res->ret, t_err(res->ret));
 	CHECK(dt >= 1000 && dt <= 1000 + LATE_MS,
 	      "1000 ms timeout across a 700 ms stop ended after %lld ms",
 	      (long long)dt);
@@ -260,10 +246,10 @@ static void check_stop_cont(void)
 		t_sleep_ms(5);
 	late = t_now_ns(CLOCK_MONOTONIC);
 	cont_child(pid);
-	CHECK_RET(tu_reap(pid), 0);
+	CHECK_RET(t_reap(pid), 0);
 	dt = (res->t_end - res->t_start) / NSEC_PER_MSEC;
 	CHECK(res->ret == -ETIMEDOUT, "child wait returned %d (%s)",
-	      res->ret, tu_err(res->ret));
+	      res->ret, t_err(res->ret));
 	CHECK(res->t_end <= late + LATE_MS * NSEC_PER_MSEC,
 	      "500 ms timeout, continued at 900 ms, ended after %lld ms",
 	      (long long)dt);
@@ -319,7 +305,7 @@ static void check_race(void)
 	end = t_now_ns(CLOCK_MONOTONIC) + RACE_MS * NSEC_PER_MSEC;
 	for (n = 0; t_now_ns(CLOCK_MONOTONIC) < end; n++) {
 		ret = altfutex_wake(&race_word, 1 + n % 3, 0);
-		CHECK(ret >= 0, "wake returned %d (%s)", ret, tu_err(ret));
+		CHECK(ret >= 0, "wake returned %d (%s)", ret, t_err(ret));
 		woken += ret;
 		pthread_kill(rs[n % RACERS].thread, SIGUSR1);
 		pthread_kill(rs[(n + 1) % RACERS].thread, SIGUSR1);
@@ -341,7 +327,7 @@ static void check_race(void)
 	for (i = 0; i < RACERS; i++) {
 		CHECK(!rs[i].other, "racer %d: %ld unexpected returns, last %d (%s)",
 		      i, rs[i].other, rs[i].last_other,
-		      tu_err(rs[i].last_other));
+		      t_err(rs[i].last_other));
 		zero += rs[i].zero;
 		eintr += rs[i].eintr;
 	}
@@ -356,8 +342,8 @@ int main(void)
 {
 	t_init("eintr", 60);
 
-	res = tu_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
-	sword = tu_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
+	res = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
+	sword = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
 	sword += 3;
 
 	check_no_restart(0);

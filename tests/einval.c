@@ -16,7 +16,7 @@
  */
 #include <sys/ioctl.h>
 
-#include "util.h"
+#include "helpers.h"
 
 static uint32_t words[4];
 static int devfd;
@@ -39,7 +39,7 @@ static void check_lib(void)
 		ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME,
 		ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME | ALTFUTEX_PRIVATE,
 	};
-	struct timespec ts = tu_ts_ms(1);
+	struct timespec ts = t_ts_ms(1);
 	char *base = (char *)words;
 	unsigned int i, j, off;
 	uint32_t *p;
@@ -284,7 +284,7 @@ static void check_enotty(void)
 		r = raw(c[i].cmd, buf);
 		if (r != -ENOTTY)
 			t_fail("ioctl %s (%#lx) returned %d (%s), expected ENOTTY",
-			       c[i].what, c[i].cmd, r, tu_err(r));
+			       c[i].what, c[i].cmd, r, t_err(r));
 	}
 	t_log("ok: %u undefined ioctls (nr, size, direction, magic): ENOTTY",
 	      i);
@@ -296,7 +296,7 @@ int main(void)
 
 	devfd = altfutex_open();
 	if (devfd < 0)
-		t_fail("altfutex_open: %s", tu_err(devfd));
+		t_fail("altfutex_open: %s", t_err(devfd));
 	check_lib();
 	check_raw_wait();
 	check_raw_wake();

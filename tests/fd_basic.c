@@ -6,13 +6,10 @@
  * and O_NONBLOCK reads, SIGIO, FIFO order shared with threads, close while
  * queued, requeue of fd waiters, and argument errors.
  */
-#include <limits.h>
-#include <poll.h>
-#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 static uint32_t word, word2;
 
@@ -24,14 +21,6 @@ static int count_fds(void)
 		if (fcntl(fd, F_GETFD) >= 0)
 			n++;
 	return n;
-}
-
-static int readable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	CHECK(poll(&p, 1, 0) >= 0, "poll");
-	return !!(p.revents & POLLIN);
 }
 
 static void expect_read(int fd, uint64_t want)
@@ -57,7 +46,7 @@ static void test_create_and_read(void)
 	fd = altfutex_fd(&word, 1, 0);
 	CHECK(fd >= 0, "altfutex_fd: %d", fd);
 	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC, "fd is not O_CLOEXEC");
-	CHECK(!readable(fd), "ready before any wake");
+	CHECK(!t_readable(fd), "ready before any wake");
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	CHECK(read(fd, &v, sizeof(v)) < 0 && errno == EAGAIN,
 	      "O_NONBLOCK read before the wake");
@@ -66,9 +55,9 @@ static void test_create_and_read(void)
 	CHECK_RET(altfutex_fd_rearm(fd, 1), -EBUSY);
 
 	CHECK_RET(altfutex_wake(&word, INT_MAX, 0), 1);
-	CHECK(readable(fd), "not ready after the wake");
+	CHECK(t_readable(fd), "not ready after the wake");
 	expect_read(fd, 1);
-	CHECK(!readable(fd), "still ready after read");
+	CHECK(!t_readable(fd), "still ready after read");
 	CHECK(read(fd, &v, sizeof(v)) < 0 && errno == EAGAIN, "second read");
 	CHECK_RET(altfutex_wake(&word, INT_MAX, 0), 0);
 
@@ -86,7 +75,7 @@ static void test_create_and_read(void)
 	CHECK_RET(altfutex_fd_rearm(fd, 1), 0);
 	CHECK_RET(altfutex_wake(&word, 1, 0), 1);
 	CHECK_RET(altfutex_fd_rearm(fd, 1), 0);
-	CHECK(!readable(fd), "re-arm kept a stale wake");
+	CHECK(!t_readable(fd), "re-arm kept a stale wake");
 	close(fd);				/* close while queued */
 	CHECK_RET(altfutex_wake(&word, INT_MAX, 0), 0);
 
@@ -185,46 +174,28 @@ static void test_blocking_read_and_sigio(void)
 	t_log("blocking read, SIGIO on wake");
 }
 
-struct th {
-	pthread_t thread;
-	pid_t tid;
-	int ret;
-};
-
-static void *thread_waiter(void *arg)
-{
-	struct th *t = arg;
-
-	__atomic_store_n(&t->tid, t_gettid(), __ATOMIC_RELEASE);
-	t->ret = altfutex_wait(&word, 5, NULL, 0);
-	return NULL;
-}
-
 static void test_fifo_with_threads_and_requeue(void)
 {
-	struct th t = { .ret = 1 };
-	int fd1, fd2;
+	struct t_waiter t;
+	int fd1, fd2, r;
 
 	word = 5;
 	fd1 = altfutex_fd(&word, 5, 0);
-	CHECK(!pthread_create(&t.thread, NULL, thread_waiter, &t), "thread");
-	while (!__atomic_load_n(&t.tid, __ATOMIC_ACQUIRE))
-		t_sleep_ms(1);
-	t_wait_blocked(0, t.tid);
+	t_waiter_start(&t, &word, 5, 0, -1, "thread");
 	fd2 = altfutex_fd(&word, 5, 0);
 	CHECK(fd1 >= 0 && fd2 >= 0, "altfutex_fd");
 
 	/* queue: fd1, thread, fd2 -- one wake each, oldest first */
 	CHECK_RET(altfutex_wake(&word, 1, 0), 1);
-	CHECK(readable(fd1) && !readable(fd2), "fd1 should go first");
+	CHECK(t_readable(fd1) && !t_readable(fd2), "fd1 should go first");
 	CHECK_RET(altfutex_requeue(&word, &word2, 0, INT_MAX, 0), 2);
 	CHECK_RET(altfutex_wake(&word, INT_MAX, 0), 0);
 	CHECK_RET(altfutex_wake(&word2, 1, 0), 1);
-	pthread_join(t.thread, NULL);
-	CHECK(t.ret == 0, "thread returned %d", t.ret);
-	CHECK(!readable(fd2), "fd2 woken out of turn");
+	r = t_waiter_join(&t);
+	CHECK(r == 0, "thread returned %d", r);
+	CHECK(!t_readable(fd2), "fd2 woken out of turn");
 	CHECK_RET(altfutex_wake(&word2, 1, 0), 1);
-	CHECK(readable(fd2), "requeued fd not woken through key2");
+	CHECK(t_readable(fd2), "requeued fd not woken through key2");
 	expect_read(fd2, 1);
 	/* re-arm goes to the key it was last queued on: word2 */
 	word2 = 6;

@@ -5,27 +5,19 @@
  *  - an fd sent by SCM_RIGHTS outlives its creator and is woken by a
  *    third process through a shared memfd mapped at another address;
  *  - an fd on a private futex whose process is gone is never woken by a
- *    new process that uses the same address (seed requirement 35);
+ *    new process that uses the same address (the fd holds its mm, so a
+ *    stale key cannot match a recycled one: the README's "How the design
+ *    avoids pinning pages");
  *  - an fd stays wakeable after its mapping is unmapped;
  *  - 100 000 create/close cycles leak nothing (slab counts).
  */
-#include <limits.h>
-#include <poll.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
-#include "fdpass.h"
+#include "helpers.h"
 
 #define NR_FIFO		1000
 #define NR_CYCLES	100000
-
-static int readable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	CHECK(poll(&p, 1, 0) >= 0, "poll");
-	return !!(p.revents & POLLIN);
-}
 
 static void test_fifo_1000(void)
 {
@@ -41,9 +33,9 @@ static void test_fifo_1000(void)
 	}
 	for (i = 0; i < NR_FIFO; i++) {
 		CHECK_RET(altfutex_wake(&word, 1, ALTFUTEX_PRIVATE), 1);
-		CHECK(readable(fds[i]), "fd %d not woken by wake %d", i, i);
+		CHECK(t_readable(fds[i]), "fd %d not woken by wake %d", i, i);
 		if (i + 1 < NR_FIFO)
-			CHECK(!readable(fds[i + 1]), "fd %d woken early", i + 1);
+			CHECK(!t_readable(fds[i + 1]), "fd %d woken early", i + 1);
 	}
 	CHECK_RET(altfutex_wake(&word, 1, ALTFUTEX_PRIVATE), 0);
 	for (i = 0; i < NR_FIFO; i++)
@@ -87,7 +79,7 @@ static void test_scm_rights(void)
 	}
 	fd = t_recv_fd(sv[1]);
 	CHECK(t_reap(creator) == T_PASS, "creator failed");
-	CHECK(!readable(fd), "ready before any wake");
+	CHECK(!t_readable(fd), "ready before any wake");
 
 	waker = fork();
 	CHECK(waker >= 0, "fork");
@@ -96,7 +88,7 @@ static void test_scm_rights(void)
 		_exit(altfutex_wake(&w[5], INT_MAX, 0) == 1 ? T_PASS : T_FAIL);
 	}
 	CHECK(t_reap(waker) == T_PASS, "third process did not wake the fd");
-	CHECK(readable(fd), "fd not woken");
+	CHECK(t_readable(fd), "fd not woken");
 	close(fd);
 
 	/* a private futex fd whose process is gone matches nobody */
@@ -123,7 +115,7 @@ static void test_scm_rights(void)
 	}
 	st = t_reap(waker);
 	CHECK(st == T_PASS, "a new process woke a dead process's fd");
-	CHECK(!readable(fd), "stale private fd became ready");
+	CHECK(!t_readable(fd), "stale private fd became ready");
 	close(fd);
 	close(sv[0]);
 	close(sv[1]);
@@ -145,7 +137,7 @@ static void test_munmap(void)
 	CHECK(fd >= 0, "altfutex_fd: %d", fd);
 	CHECK(!munmap(a, 4096), "munmap");
 	CHECK_RET(altfutex_wake(&b[1], 1, 0), 1);
-	CHECK(readable(fd), "fd not woken after munmap");
+	CHECK(t_readable(fd), "fd not woken after munmap");
 	close(fd);
 
 	a = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -155,7 +147,7 @@ static void test_munmap(void)
 	CHECK(!munmap(a, 4096), "munmap");
 	/* a private wake never touches memory: it still finds the fd */
 	CHECK_RET(altfutex_wake(&a[0], 1, ALTFUTEX_PRIVATE), 1);
-	CHECK(readable(fd), "private fd not woken after munmap");
+	CHECK(t_readable(fd), "private fd not woken after munmap");
 	close(fd);
 	munmap(b, 4096);
 	close(mfd);

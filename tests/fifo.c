@@ -9,116 +9,47 @@
  *  - a woken thread that waits again goes to the tail.
  * For private memory, with and without ALTFUTEX_PRIVATE, and shared memory.
  */
-#include "util.h"
+#include "helpers.h"
 
 #define NW 32
 
-struct fw {
-	pthread_t thread;
-	uint32_t *uaddr;
-	unsigned int flags;
-	int id;
-	int tid;	/* atomic */
-	int ret;
-	int joined;
-};
-
-static struct fw fws[NW];
-static int seq[NW];
-static int nseq;		/* under seq_lock */
-static pthread_mutex_t seq_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void *fw_main(void *arg)
-{
-	struct fw *w = arg;
-
-	__atomic_store_n(&w->tid, t_gettid(), __ATOMIC_SEQ_CST);
-	w->ret = altfutex_wait(w->uaddr, 0, NULL, w->flags);
-	pthread_mutex_lock(&seq_lock);
-	seq[nseq++] = w->id;
-	pthread_mutex_unlock(&seq_lock);
-	return NULL;
-}
-
-static int returned(void)
-{
-	int n;
-
-	pthread_mutex_lock(&seq_lock);
-	n = nseq;
-	pthread_mutex_unlock(&seq_lock);
-	return n;
-}
+static struct t_waiter fws[NW];
 
 /* Start waiter @id on @uaddr; return once it sleeps in the kernel. */
 static void fw_start(int id, uint32_t *uaddr, unsigned int flags)
 {
-	struct fw *w = &fws[id];
-	int before = returned();
+	struct t_waiter *w = &fws[id];
+	int before = t_returned();
 
-	memset(w, 0, sizeof(*w));
-	w->uaddr = uaddr;
-	w->flags = flags;
+	t_waiter_init(w, uaddr, 0, flags, NULL, "fifo");
 	w->id = id;
-	CHECK(!pthread_create(&w->thread, NULL, fw_main, w), "pthread_create");
-	while (!__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST))
-		sched_yield();
-	while (tu_asleep(0, w->tid) != 1) {
-		if (returned() != before)
+	CHECK(!t_waiter_run(w), "pthread_create");
+	while (t_asleep(0, t_waiter_tid(w)) != 1) {
+		if (t_returned() != before)
 			t_fail("waiter %d returned %d (%s) instead of sleeping",
-			       id, w->ret, tu_err(w->ret));
+			       id, w->ret, t_err(w->ret));
 		t_sleep_ms(1);
 	}
 }
 
 static void fw_join(int id)
 {
-	struct fw *w = &fws[id];
+	int r = t_waiter_join(&fws[id]);
 
-	if (w->joined)
-		return;
-	pthread_join(w->thread, NULL);
-	w->joined = 1;
-	CHECK(w->ret == 0, "waiter %d returned %d (%s)", id, w->ret,
-	      tu_err(w->ret));
-}
-
-/* Wait until @n waiters in all have returned. */
-static void wait_returned(int n)
-{
-	int64_t end = t_now_ns(CLOCK_MONOTONIC) + 10 * NSEC_PER_SEC;
-
-	while (returned() < n) {
-		if (t_now_ns(CLOCK_MONOTONIC) > end)
-			t_fail("only %d of %d woken waiters returned",
-			       returned(), n);
-		t_sleep_ms(1);
-	}
+	CHECK(r == 0, "waiter %d returned %d (%s)", id, r, t_err(r));
 }
 
 /* wake(1) on @uaddr must wake waiter @id. */
 static void wake_one_expect(uint32_t *uaddr, unsigned int flags, int id)
 {
-	int before = returned();
-
-	CHECK_RET(altfutex_wake(uaddr, 1, flags), 1);
-	wait_returned(before + 1);
-	if (seq[before] != id)
-		t_fail("wake(1) number %d woke waiter %d, expected %d",
-		       before + 1, seq[before], id);
-	fw_join(id);
-}
-
-static void reset(void)
-{
-	nseq = 0;
+	t_waiter_wake_one(uaddr, flags, &fws[id]);
 }
 
 static void check_order(uint32_t *word, unsigned int flags, const char *mem)
 {
 	int i, j, seen;
 
-	reset();
+	t_returned_reset();
 	for (i = 0; i < NW; i++)
 		fw_start(i, word, flags);
 	for (i = 0; i < NW; i++)
@@ -128,16 +59,16 @@ static void check_order(uint32_t *word, unsigned int flags, const char *mem)
 	      NW);
 
 	/* wake(5) takes the five oldest */
-	reset();
+	t_returned_reset();
 	for (i = 0; i < 12; i++)
 		fw_start(i, word, flags);
 	CHECK_RET(altfutex_wake(word, 5, flags), 5);
-	wait_returned(5);
+	t_returned_wait(5);
 	t_sleep_ms(20);
-	CHECK(returned() == 5, "%d returned after wake(5)", returned());
+	CHECK(t_returned() == 5, "%d returned after wake(5)", t_returned());
 	seen = 0;
 	for (i = 0; i < 5; i++) {
-		j = seq[i];
+		j = t_returned_id(i);
 		CHECK(j >= 0 && j < 5, "wake(5) woke waiter %d", j);
 		seen |= 1 << j;
 	}
@@ -151,7 +82,7 @@ static void check_order(uint32_t *word, unsigned int flags, const char *mem)
 	      mem);
 
 	/* two keys, interleaved: A0 B1 A2 B3 ... */
-	reset();
+	t_returned_reset();
 	for (i = 0; i < 16; i++)
 		fw_start(i, word + (i & 1), flags);
 	for (i = 1; i < 16; i += 2)
@@ -162,7 +93,7 @@ static void check_order(uint32_t *word, unsigned int flags, const char *mem)
 	      mem);
 
 	/* a re-queued waiter goes to the tail */
-	reset();
+	t_returned_reset();
 	for (i = 0; i < 4; i++)
 		fw_start(i, word, flags);
 	wake_one_expect(word, flags, 0);
@@ -182,8 +113,8 @@ int main(void)
 
 	t_init("fifo", 120);
 
-	priv = tu_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	shared = tu_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
+	priv = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	shared = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
 	check_order(bss, 0, "bss");
 	check_order(priv + 100, 0, "private anonymous");
 	check_order(priv + 200, ALTFUTEX_PRIVATE, "ALTFUTEX_PRIVATE");

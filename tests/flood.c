@@ -31,7 +31,7 @@
  */
 #include <sys/resource.h>
 
-#include "util.h"
+#include "helpers.h"
 
 #define BLOCK 64			/* calls timed together */
 #define ROUND_NS (300 * NSEC_PER_MSEC)	/* one measurement */
@@ -102,7 +102,7 @@ static void attacker(int shared, int n, int ready)
 		fd = altfutex_fd(&words[i], 0, shared ? 0 : ALTFUTEX_PRIVATE);
 		if (fd < 0) {
 			fprintf(stderr, "flood: fd waiter %d: %s\n", i,
-				tu_err(fd));
+				t_err(fd));
 			_exit(1);
 		}
 	}
@@ -132,7 +132,7 @@ static void under_flood(int shared, uint32_t *pw, uint32_t *sw,
 	char ch;
 
 	CHECK(!pipe(p), "pipe: %s", strerror(errno));
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid)
 		attacker(shared, nr_waiters, p[1]);
 	close(p[1]);
@@ -144,7 +144,7 @@ static void under_flood(int shared, uint32_t *pw, uint32_t *sw,
 	t_sleep_ms(300);		/* a resize the flood asked for */
 	measure(pw, sw, c);
 	kill(pid, SIGKILL);
-	tu_reap(pid);
+	t_reap(pid);
 }
 
 /* One line for make bench, if it asked for them. */
@@ -179,8 +179,8 @@ int main(void)
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		t_skip("RLIMIT_NOFILE %d: %s", nr_waiters + 64,
 		       strerror(errno));
-	pw = tu_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-	sw = tu_map(1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
+	pw = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+	sw = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
 
 	measure(pw, sw, &base1);
 	under_flood(0, pw, sw, &fp);

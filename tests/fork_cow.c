@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * fork_cow: private anonymous memory is keyed by (process, address)
- * (CONTRACT keys table; DESIGN-NOTES req 12, 13, 14).
+ * fork_cow: private anonymous memory is keyed by (process, address), as
+ * the table of the README's "Keys: what "the same futex" means" says.
  *  - After fork(), parent and child waiting at the same address are
  *    separate futexes, whether the page was written before the fork and
  *    not since (shared copy-on-write), written since by the child or by
@@ -10,22 +10,23 @@
  *    waiter stays asleep until its own process wakes it.
  *  - Two processes that map fresh, never-written anonymous memory at the
  *    same address do not wake each other (the zero-page case).
- *  - req 13: a waiter on a not-yet-written writable private page is woken
- *    by a wake of its own process issued after another thread wrote the
- *    word (which breaks copy-on-write), both on a fresh page and on a page
+ *  - A waiter on a not-yet-written writable private page is woken by a
+ *    wake of its own process issued after another thread wrote the word
+ *    (which breaks copy-on-write), both on a fresh page and on a page
  *    still shared copy-on-write after fork().
  *  - mremap() of private memory under a sleeping waiter: the waiter stays
- *    keyed on the old address (CONTRACT: documented, as in 2003).
+ *    keyed on the old address, as in 2003 and as futex(2) does (the
+ *    README's "Keys: what "the same futex" means").
  */
-#include "shm_util.h"
+#include "helpers.h"
 
 /* The other process must not wake @waiter's process at @word. */
 static void check_separate(struct puppet *waiter, struct puppet *other,
 			   char *word, unsigned int flags, const char *what)
 {
-	struct waiter w;
+	struct p_waiter w;
 
-	w = w_start(waiter, word, 0, flags, SAFETY_MS, what);
+	w = w_start(waiter, word, 0, flags, T_SAFETY_MS, what);
 	CHECK_RET(p_wake(other, word, INT_MAX, flags), 0);
 	w_check_asleep(&w, 30);
 	CHECK_RET(p_wake(other, word, INT_MAX, flags), 0);
@@ -50,7 +51,7 @@ int main(void)
 {
 	size_t pg = PGSZ;
 	struct puppet c, u1, u2;
-	struct waiter w;
+	struct p_waiter w;
 	char *pa, *win, *x1, *x2;
 
 	t_init("fork_cow", 60);
@@ -63,7 +64,7 @@ int main(void)
 	*U32_AT(pa, 2 * pg + 64) = 0;
 	*U32_AT(pa, 3 * pg + 64) = 0;
 	*U32_AT(pa, 4 * pg + 64) = 0;
-	win = reserve_va(4 * pg);
+	win = t_reserve(4 * pg);
 
 	puppet_start(&c, "child", NULL, NULL);
 
@@ -77,7 +78,7 @@ int main(void)
 	check_page(&c, pa + 3 * pg + 64, "written by the parent since fork");
 
 	/* the other process breaks COW while the waiter sleeps */
-	w = w_start(NULL, pa + 64, 0, 0, SAFETY_MS, "parent");
+	w = w_start(NULL, pa + 64, 0, 0, T_SAFETY_MS, "parent");
 	p_store(&c, pa + 64, 1);
 	CHECK_RET(p_wake(&c, pa + 64, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
@@ -86,19 +87,19 @@ int main(void)
 	w_expect(&w, 0);
 	t_log("ok: the child writing the word (COW break) and waking does not wake the parent");
 
-	/* req 13: COW break by another thread of the waiter's process */
-	w = w_start(&c, pa + 4 * pg + 64, 0, 0, SAFETY_MS, "child");
+	/* a COW break by another thread of the waiter's process */
+	w = w_start(&c, pa + 4 * pg + 64, 0, 0, T_SAFETY_MS, "child");
 	p_store(&c, pa + 4 * pg + 64, 1);
 	CHECK_RET(p_wake(&c, pa + 4 * pg + 64, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(NULL, pa + 4 * pg + 64, 0, 0, SAFETY_MS, "parent");
+	w = w_start(NULL, pa + 4 * pg + 64, 0, 0, T_SAFETY_MS, "parent");
 	p_store(NULL, pa + 4 * pg + 64, 1);
 	CHECK_RET(p_wake(NULL, pa + 4 * pg + 64, INT_MAX, 0), 1);
 	w_expect(&w, 0);
 	CHECK(p_load(&c, pa + 4 * pg + 64) == 1, "child's copy changed");
 	t_log("ok: req 13: after fork, COW break by another thread, own wake wakes");
 
-	w = w_start(NULL, pa + 5 * pg + 64, 0, 0, SAFETY_MS, "parent");
+	w = w_start(NULL, pa + 5 * pg + 64, 0, 0, T_SAFETY_MS, "parent");
 	p_store(NULL, pa + 5 * pg + 64, 1);
 	CHECK_RET(p_wake(NULL, pa + 5 * pg + 64, INT_MAX, 0), 1);
 	w_expect(&w, 0);
@@ -111,7 +112,7 @@ int main(void)
 		char *mm = win + 2 * pg;
 		char *mo = pa + 5 * pg;
 
-		w = w_start(NULL, mo + 64, 1, ALTFUTEX_PRIVATE, SAFETY_MS,
+		w = w_start(NULL, mo + 64, 1, ALTFUTEX_PRIVATE, T_SAFETY_MS,
 			    "private@old");
 		CHECK(mremap(mo, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, mm) == mm,
 		      "mremap: %s", strerror(errno));
@@ -120,7 +121,7 @@ int main(void)
 		CHECK_RET(altfutex_wake(U32_AT(mo, 64), INT_MAX, ALTFUTEX_PRIVATE), 1);
 		w_expect(&w, 0);
 
-		w = w_start(NULL, mm + 64, 1, 0, SAFETY_MS, "anon@old");
+		w = w_start(NULL, mm + 64, 1, 0, T_SAFETY_MS, "anon@old");
 		CHECK(mremap(mm, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, mo) == mo,
 		      "mremap: %s", strerror(errno));
 		CHECK_RET(altfutex_wake(U32_AT(mo, 64), INT_MAX, 0), 0);
@@ -135,7 +136,7 @@ int main(void)
 	}
 	t_log("ok: a private waiter keeps its old address as key after mremap");
 
-	/* req 14: never-written anonymous memory at one address in two processes */
+	/* never-written anonymous memory at one address in two processes */
 	puppet_start(&u1, "u1", NULL, NULL);
 	puppet_start(&u2, "u2", NULL, NULL);
 	x1 = p_mmap(&u1, win, 2 * pg, PROT_READ | PROT_WRITE,

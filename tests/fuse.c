@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
-#include "util.h"
+#include "helpers.h"
 
 #define FSIZE	(16 * 4096)	/* the size of "f", all zeros */
 #define PARKED	64
@@ -190,24 +190,23 @@ static void kill_check(pid_t pid, const char *what, unsigned int flags)
 	int n = LOAD(ctl->interrupts), ms;
 
 	kill(pid, SIGKILL);
-	ms = tu_reap_within(pid, 2000);
+	ms = t_reap_within(pid, 2000);
 	if (ms < 0)
 		t_fail("%s, flags %#x: alive 2 s after SIGKILL", what, flags);
-	tu_reap(pid);	/* forget it */
 	t_log("ok: %s, flags %#x: reaped %d ms after SIGKILL (%d READ(s) interrupted)",
 	      what, flags, ms, LOAD(ctl->interrupts) - n);
 }
 
 static void check_wait(unsigned int flags)
 {
-	struct tu_waiter w;
+	struct t_waiter w;
 	pid_t pid;
 
 	memset(ctl, 0, sizeof(*ctl));	/* nothing in flight */
 	STORE(ctl->silent, 1);
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
-		tu_spawn(&w, map_f(NULL), 0, flags, -1, "fuse word");
+		t_waiter_spawn(&w, map_f(NULL), 0, flags, -1, "fuse word");
 		STORE(ctl->tid, w.tid);
 		pause();
 		_exit(0);
@@ -215,7 +214,7 @@ static void check_wait(unsigned int flags)
 	CHECK(until(&ctl->tid, 5000), "wait, flags %#x: no thread", flags);
 	if (until(&ctl->parked, 2000))
 		t_log("wait, flags %#x: the wait blocks in FUSE (state %c)",
-		      flags, t_ioctl_sleep_state(pid, ctl->tid));
+		      flags, t_sleep_state(pid, ctl->tid, SYS_ioctl));
 	else
 		bad("wait, flags %#x: no READ reached the server", flags);
 	kill_check(pid, "wait", flags);
@@ -259,14 +258,8 @@ static void rearmer(unsigned int flags)
 	pid_t sharer_pid;
 	pthread_t t;
 
-	rearm_fd = altfutex_fd(word, 0, flags);
-	CHECK(rearm_fd >= 0, "altfutex_fd: %s", tu_err(rearm_fd));
-	CHECK_RET(altfutex_wake(word, 1, flags), 1);
-	CHECK(!fcntl(rearm_fd, F_SETFL, O_NONBLOCK), "O_NONBLOCK: %s",
-	      strerror(errno));
-	/* evict the page: the next read of the word goes to the server */
-	CHECK(!madvise(word, 4096, MADV_DONTNEED), "madvise: %s",
-	      strerror(errno));
+	rearm_fd = t_fd_woken(word, flags);
+	/* evict the page too: the next read of the word goes to the server */
 	CHECK(!posix_fadvise(ffd, 0, 0, POSIX_FADV_DONTNEED), "fadvise");
 	CHECK(!mincore(word, 4096, &vec) && !(vec & 1),
 	      "the page of the word is still cached");
@@ -284,28 +277,28 @@ static void rearmer(unsigned int flags)
 static void check_rearm(unsigned int flags)
 {
 	static uint32_t other;
-	struct tu_waiter w;
+	struct t_waiter w;
 	pid_t pid;
 
 	memset(ctl, 0, sizeof(*ctl));	/* the server answers */
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid)
 		rearmer(flags);
 	CHECK(until(&ctl->tid, 5000), "rearm, flags %#x: no re-arm", flags);
 	if (until(&ctl->parked, 2000))
 		t_log("rearm, flags %#x: the re-arm blocks in FUSE (state %c)",
-		      flags, t_ioctl_sleep_state(pid, ctl->tid));
+		      flags, t_sleep_state(pid, ctl->tid, SYS_ioctl));
 	else if (LOAD(ctl->done))
 		bad("rearm, flags %#x: the re-arm returned %d (%s), no READ sent",
-		    flags, ctl->ret, tu_err(ctl->ret));
+		    flags, ctl->ret, t_err(ctl->ret));
 	else
 		bad("rearm, flags %#x: no READ sent, and the re-arm never returned",
 		    flags);
 
 	/* an unrelated futex works meanwhile */
-	tu_start(&w, &other, 0, 0, TU_SAFETY_MS, "unrelated");
+	t_waiter_start(&w, &other, 0, 0, T_SAFETY_MS, "unrelated");
 	CHECK_RET(altfutex_wake(&other, 1, 0), 1);
-	tu_expect_within(&w, 0, 500);
+	t_waiter_expect_within(&w, 0, 500);
 
 	/* the other process sharing the fd must not wait behind it */
 	if (!until(&ctl->answered, 1000))
@@ -323,7 +316,7 @@ static void check_rearm(unsigned int flags)
 	    ctl->res[0].ms >= 500 || ctl->res[1].ret || ctl->res[1].ms >= 500)
 		bad("rearm, flags %#x: the sharer's read() or close() waited behind the re-arm",
 		    flags);
-	if (tu_reap_within(ctl->sharer, 2000) < 0)
+	if (t_reap_within(ctl->sharer, 2000) < 0)
 		t_fail("the sharer did not exit");
 }
 
@@ -348,8 +341,8 @@ int main(void)
 		rmdir(mnt);
 		t_skip("mount fuse: %s", strerror(err));
 	}
-	ctl = tu_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
-	server = tu_fork();	/* /dev/fuse reads fail until the mount */
+	ctl = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
+	server = t_fork();	/* /dev/fuse reads fail until the mount */
 	if (!server)
 		serve(fd);
 	close(fd);	/* the server's is the last: killing it aborts */
@@ -362,12 +355,12 @@ int main(void)
 	check_rearm(0);
 
 	kill(server, SIGKILL);
-	tu_reap(server);
+	t_reap(server);
 	fflush(NULL);
 	pid = fork();	/* a page left locked would hang the umount */
 	if (!pid)
 		_exit(umount2(mnt, MNT_DETACH) ? 1 : 0);
-	if (tu_reap_within(pid, 2000) < 0)
+	if (t_reap_within(pid, 2000) < 0)
 		bad("umount2(MNT_DETACH) still blocked after 2 s");
 	else
 		rmdir(mnt);

@@ -51,22 +51,14 @@
 #include <dirent.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <stdarg.h>
 
 #include <linux/altfutex.h>
 
-#include "util.h"
+#include "helpers.h"
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
 #ifndef MADV_COLD
 #define MADV_COLD 20
-#endif
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
 #endif
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid
@@ -1460,7 +1452,7 @@ static int send_fds(int sock, const int *fds, int n)
  */
 static int is_fd_waiter(int fd)
 {
-	return tu_fd_is(fd, "anon_inode:[altfutex]");
+	return t_fd_is(fd, "anon_inode:[altfutex]");
 }
 
 /* Receive what is queued on @sock into the table (or close it). */
@@ -1918,18 +1910,6 @@ static void do_exec(struct thr *t)
 
 /* ---- namespaces ------------------------------------------------------- */
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* unshare a user namespace (mapping us as ourselves) or not; 0 if done */
 static int enter_userns(int flags)
 {
@@ -1939,12 +1919,12 @@ static int enter_userns(int flags)
 
 	if (unshare(CLONE_NEWUSER | flags))
 		return -1;
-	write_file("/proc/self/setgroups", "deny");
+	t_write_str("/proc/self/setgroups", "deny");
 	snprintf(map, sizeof(map), "%d %d 1", uid, uid);
-	if (write_file("/proc/self/uid_map", map))
+	if (t_write_str("/proc/self/uid_map", map))
 		return -1;
 	snprintf(map, sizeof(map), "%d %d 1", gid, gid);
-	return write_file("/proc/self/gid_map", map);
+	return t_write_str("/proc/self/gid_map", map);
 }
 
 struct tmpfs_waiter {
@@ -2117,7 +2097,7 @@ static void timens_child(struct thr *t)
 	}
 	snprintf(offs, sizeof(offs), "monotonic %lld 0\nboottime %lld 0\n",
 		 (long long)off, (long long)off);
-	if (write_file("/proc/self/timens_offsets", offs))
+	if (t_write_str("/proc/self/timens_offsets", offs))
 		_exit(3);
 	pid = fork();	/* the child is the first in the namespace */
 	if (pid == 0)
@@ -2441,7 +2421,7 @@ static int scan_slots(int64_t now, int check_dead)
 		over = kind && now - seen[i].since > limit;
 		if (!over && !check_dead)
 			continue;
-		if (t_ioctl_sleep_state(pid, tid) < 0) {
+		if (t_sleep_state(pid, tid, SYS_ioctl) < 0) {
 			/* gone: free the slot if it is still that one */
 			if (__atomic_compare_exchange_n(&s->tid, &tid, 0, 0,
 							__ATOMIC_SEQ_CST,

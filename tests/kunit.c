@@ -17,7 +17,7 @@
  * altfutex_kunit.ko is missing, will not load or will not unload.  SKIP
  * where the kernel has no KUnit: every stock Debian kernel.
  */
-#include "util.h"
+#include "helpers.h"
 
 #include <ctype.h>
 #include <fcntl.h>

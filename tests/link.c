@@ -15,13 +15,13 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
-#include "util.h"
+#include "helpers.h"
 
 #define NRACE 8
 
 static int is_devfd(int fd)
 {
-	return tu_fd_is(fd, "/dev/altfutex");
+	return t_fd_is(fd, "/dev/altfutex");
 }
 
 static int count_devfds(void)
@@ -40,7 +40,7 @@ static void check_first_call_errno(void)
 	pid_t pid;
 	int r;
 
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
 		if (count_devfds() != 0) {
 			fprintf(stderr, "device already open before the first call\n");
@@ -59,7 +59,7 @@ static void check_first_call_errno(void)
 		}
 		_exit(0);
 	}
-	r = tu_reap(pid);
+	r = t_reap(pid);
 	CHECK(r == 0, "child checking the first call exited with %d", r);
 	t_log("ok: the first call opens the device lazily and keeps errno even when it fails");
 }
@@ -105,7 +105,7 @@ static void check_fd(char *self)
 	pid_t pid;
 	int r;
 
-	CHECK(fd >= 0, "altfutex_open: %s", tu_err(fd));
+	CHECK(fd >= 0, "altfutex_open: %s", t_err(fd));
 	CHECK(fd == fd2 && fd == race_fd[0], "altfutex_open returned %d, %d",
 	      fd, fd2);
 	CHECK(is_devfd(fd), "fd %d is not /dev/altfutex", fd);
@@ -117,14 +117,14 @@ static void check_fd(char *self)
 	      fd);
 
 	snprintf(arg, sizeof(arg), "%d", fd);
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
 		char *const argv[] = { self, "--exec-child", arg, NULL };
 
 		execv("/proc/self/exe", argv);
 		_exit(5);
 	}
-	r = tu_reap(pid);
+	r = t_reap(pid);
 	CHECK(r == 0, "exec'd child: the device fd was inherited (exit %d)",
 	      r);
 	t_log("ok: an exec'd program does not inherit the device fd");
@@ -133,14 +133,14 @@ static void check_fd(char *self)
 static void check_round_trip(void)
 {
 	static uint32_t word;
-	struct tu_waiter w;
+	struct t_waiter w;
 	int saved;
 
-	tu_start(&w, &word, 0, 0, TU_SAFETY_MS, "waiter");
+	t_waiter_start(&w, &word, 0, 0, T_SAFETY_MS, "waiter");
 	errno = 777;
 	CHECK_RET(altfutex_wake(&word, 1, 0), 1);
 	CHECK(errno == 777, "a successful wake changed errno to %d", errno);
-	tu_expect(&w, 0);
+	t_waiter_expect(&w, 0);
 	t_log("ok: wait/wake round trip");
 
 	saved = 31337;
@@ -163,14 +163,14 @@ static void check_round_trip(void)
 
 static void check_fork(void)
 {
-	uint32_t *shared = tu_map(1, PROT_READ | PROT_WRITE,
+	uint32_t *shared = t_map(1, PROT_READ | PROT_WRITE,
 				  MAP_SHARED);
-	struct tu_waiter w;
+	struct t_waiter w;
 	pid_t pid;
 	int r;
 
-	tu_start(&w, shared + 7, 0, 0, TU_SAFETY_MS, "parent waiter");
-	pid = tu_fork();
+	t_waiter_start(&w, shared + 7, 0, 0, T_SAFETY_MS, "parent waiter");
+	pid = t_fork();
 	if (!pid) {
 		/* no altfutex_open(): the library uses the inherited fd */
 		r = altfutex_wake(shared + 7, 1, 0);
@@ -180,10 +180,10 @@ static void check_fork(void)
 			_exit(9);
 		_exit(0);
 	}
-	r = tu_reap(pid);
+	r = t_reap(pid);
 	CHECK(r == 0, "child's wake failed (exit %d: 11 = woke nobody, 10+errno)",
 	      r);
-	tu_expect(&w, 0);
+	t_waiter_expect(&w, 0);
 	t_log("ok: a forked child wakes the parent's waiter with the inherited fd");
 }
 

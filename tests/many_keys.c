@@ -9,51 +9,16 @@
  */
 #include <sys/resource.h>
 
-#include "util.h"
+#include "helpers.h"
 
 #define NTHREADS 10000
-#define STACK (64 * 1024)
 
-struct mk {
-	pthread_t thread;
-	uint32_t *uaddr;
-	unsigned int flags;
-	int tid;
-	int ret;
-};
-
-static struct mk *mks;
-static int started;		/* atomic: threads about to wait */
-static int returned;		/* atomic */
-
-static void *mk_main(void *arg)
-{
-	struct mk *m = arg;
-
-	__atomic_store_n(&m->tid, t_gettid(), __ATOMIC_SEQ_CST);
-	__atomic_fetch_add(&started, 1, __ATOMIC_SEQ_CST);
-	m->ret = altfutex_wait(m->uaddr, 0, NULL, m->flags);
-	__atomic_fetch_add(&returned, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-static long read_long(const char *path)
-{
-	char buf[64] = "";
-	long v = -1;
-	FILE *f = fopen(path, "re");
-
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			v = strtol(buf, NULL, 10);
-		fclose(f);
-	}
-	return v;
-}
+/* Their ids make t_returned() count the waits that returned. */
+static struct t_waiter *mks;
 
 static void raise_to(const char *path, long want)
 {
-	long v = read_long(path);
+	long v = t_read_long(path);
 	FILE *f;
 
 	if (v < 0 || v >= want)
@@ -105,53 +70,53 @@ int main(void)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	size_t words = NTHREADS / 3 + 1;
-	uint32_t *priv, *shared;
-	pthread_attr_t attr;
+	uint32_t *priv, *shared, *uaddr;
+	unsigned int flags;
 	int64_t t0, t1, t2, t3;
 	int i, j, err, n, asleep, r;
 
 	t_init("many_keys", 180);
 	raise_limits();
 
-	priv = tu_map(2 * words * 4 / pg + 2, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE);
-	shared = tu_map(words * 4 / pg + 2, PROT_READ | PROT_WRITE,
-			MAP_SHARED);
+	priv = t_map(2 * words * 4 / pg + 2, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE);
+	shared = t_map(words * 4 / pg + 2, PROT_READ | PROT_WRITE, MAP_SHARED);
 	mks = calloc(NTHREADS, sizeof(*mks));
 	CHECK(mks, "calloc");
-	/* i % 3: private array, private array + ALTFUTEX_PRIVATE, shared */
-	for (i = 0; i < NTHREADS; i++) {
-		switch (i % 3) {
-		case 0:
-			mks[i].uaddr = priv + i / 3;
-			break;
-		case 1:
-			mks[i].uaddr = priv + words + i / 3;
-			mks[i].flags = ALTFUTEX_PRIVATE;
-			break;
-		default:
-			mks[i].uaddr = shared + i / 3;
-			break;
-		}
-	}
-
-	CHECK(!pthread_attr_init(&attr), "pthread_attr_init");
-	CHECK(!pthread_attr_setstacksize(&attr, STACK), "setstacksize");
 	t0 = t_now_ns(CLOCK_MONOTONIC);
 	for (n = 0; n < NTHREADS; n++) {
-		err = pthread_create(&mks[n].thread, &attr, mk_main, &mks[n]);
+		/* n % 3: private array, the same + ALTFUTEX_PRIVATE, shared */
+		switch (n % 3) {
+		case 0:
+			uaddr = priv + n / 3;
+			flags = 0;
+			break;
+		case 1:
+			uaddr = priv + words + n / 3;
+			flags = ALTFUTEX_PRIVATE;
+			break;
+		default:
+			uaddr = shared + n / 3;
+			flags = 0;
+			break;
+		}
+		t_waiter_init(&mks[n], uaddr, 0, flags, NULL, "thread");
+		mks[n].id = n;
+		err = t_waiter_run(&mks[n]);
 		if (err) {
 			show_memory();
 			t_fail("pthread_create number %d: %s (threads-max %ld, pid_max %ld)",
 			       n + 1, strerror(err),
-			       read_long("/proc/sys/kernel/threads-max"),
-			       read_long("/proc/sys/kernel/pid_max"));
+			       t_read_long("/proc/sys/kernel/threads-max"),
+			       t_read_long("/proc/sys/kernel/pid_max"));
 		}
 	}
-	while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < NTHREADS) {
-		CHECK(!__atomic_load_n(&returned, __ATOMIC_SEQ_CST),
-		      "a wait returned before any wake");
-		t_sleep_ms(10);
+	/* every thread runs, about to wait */
+	for (i = 0; i < NTHREADS; i++) {
+		while (!__atomic_load_n(&mks[i].tid, __ATOMIC_SEQ_CST)) {
+			CHECK(!t_returned(), "a wait returned before any wake");
+			t_sleep_ms(10);
+		}
 	}
 	t1 = t_now_ns(CLOCK_MONOTONIC);
 	t_log("%d threads created in %lld ms", NTHREADS,
@@ -159,11 +124,10 @@ int main(void)
 
 	/* every one of them asleep in the kernel */
 	for (i = 0; i < NTHREADS; i++) {
-		while ((r = tu_asleep(0, mks[i].tid)) != 1) {
+		while ((r = t_asleep(0, mks[i].tid)) != 1) {
 			CHECK(r == 0, "thread %d (tid %d) is gone", i,
 			      mks[i].tid);
-			CHECK(!__atomic_load_n(&returned, __ATOMIC_SEQ_CST),
-			      "a wait returned before any wake");
+			CHECK(!t_returned(), "a wait returned before any wake");
 			t_sleep_ms(1);
 		}
 	}
@@ -182,13 +146,12 @@ int main(void)
 		if (r != 1)
 			t_fail("wake(1) of key %d (%p, flags %#x) returned %d (%s)",
 			       j, (void *)mks[j].uaddr, mks[j].flags, r,
-			       tu_err(r));
+			       t_err(r));
 	}
 	for (i = 0; i < NTHREADS; i++) {
-		pthread_join(mks[i].thread, NULL);
-		if (mks[i].ret)
-			t_fail("wait %d returned %d (%s)", i, mks[i].ret,
-			       tu_err(mks[i].ret));
+		r = t_waiter_join(&mks[i]);
+		if (r)
+			t_fail("wait %d returned %d (%s)", i, r, t_err(r));
 	}
 	for (i = 0; i < NTHREADS; i++)
 		CHECK_RET(altfutex_wake(mks[i].uaddr, 1, mks[i].flags), 0);
@@ -196,7 +159,6 @@ int main(void)
 	t_log("ok: %d keys: each wake(1) 1, each wait 0 (%lld ms); total %lld ms",
 	      NTHREADS, (long long)((t3 - t2) / NSEC_PER_MSEC),
 	      (long long)((t3 - t0) / NSEC_PER_MSEC));
-	pthread_attr_destroy(&attr);
 	t_log("PASS");
 	return T_PASS;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * map_private_file: a MAP_PRIVATE file mapping is keyed per process, even
- * before it is written (CONTRACT keys table and "deliberately differs";
- * DESIGN-NOTES req 13, 41):
+ * before it is written (the README's "Keys: what "the same futex" means";
+ * futex(2) keys an unwritten page by its inode, see "Where altfutex
+ * differs from futex(2)"):
  *  - a waiter on a MAP_PRIVATE mapping is not woken by another process's
  *    wake through a MAP_SHARED mapping of the same file byte, before or
  *    after that process stores to the byte, nor by a MAP_SHARED alias in
@@ -12,11 +13,11 @@
  *  - read-only (PROT_READ) MAP_PRIVATE mappings too;
  *  - parent and child sharing an inherited MAP_PRIVATE mapping at one
  *    address are separate futexes;
- *  - req 13: a waiter on an unwritten writable MAP_PRIVATE page is woken by
- *    its own process's wake after another thread wrote the word.
+ *  - a waiter on an unwritten writable MAP_PRIVATE page is woken by its
+ *    own process's wake after another thread wrote the word.
  * Run on a memfd and on a regular file (in /tmp or the cwd).
  */
-#include "shm_util.h"
+#include "helpers.h"
 
 static char g_path[128];
 static pid_t g_owner;
@@ -33,14 +34,14 @@ static void run(int fd, const char *kind)
 	size_t off = pg + 32;
 	char *ms, *mv, *mi, *win, *cv, *cr, *cs;
 	struct puppet c;
-	struct waiter w;
+	struct p_waiter w;
 
 	ms = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	mv = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	mi = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	CHECK(ms != MAP_FAILED && mv != MAP_FAILED && mi != MAP_FAILED,
 	      "mmap: %s", strerror(errno));
-	win = reserve_va(8 * pg);
+	win = t_reserve(8 * pg);
 	*U32_AT(ms, off) = 0;
 	*U32_AT(ms, off + 4) = 0;
 
@@ -53,7 +54,7 @@ static void run(int fd, const char *kind)
 		    MAP_SHARED | MAP_FIXED, fd, 0);
 
 	/* another process's MAP_SHARED wake, before and after a store */
-	w = w_start(&c, cv + off, 0, 0, SAFETY_MS, "child@private");
+	w = w_start(&c, cv + off, 0, 0, T_SAFETY_MS, "child@private");
 	CHECK_RET(p_wake(NULL, ms + off, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
 	p_store(NULL, ms + off, 7);
@@ -68,7 +69,7 @@ static void run(int fd, const char *kind)
 	      kind);
 
 	/* read-only MAP_PRIVATE: also per process */
-	w = w_start(&c, cr + 32, 7, 0, SAFETY_MS, "child@private-ro");
+	w = w_start(&c, cr + 32, 7, 0, T_SAFETY_MS, "child@private-ro");
 	CHECK_RET(p_wake(NULL, ms + off, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
 	CHECK_RET(p_wake(&c, cr + 32, INT_MAX, 0), 1);
@@ -76,7 +77,7 @@ static void run(int fd, const char *kind)
 	t_log("ok: %s: the same for a PROT_READ MAP_PRIVATE mapping", kind);
 
 	/* a MAP_SHARED waiter is not reached through MAP_PRIVATE */
-	w = w_start(&c, cs + off, 7, 0, SAFETY_MS, "child@shared");
+	w = w_start(&c, cs + off, 7, 0, T_SAFETY_MS, "child@shared");
 	CHECK_RET(p_wake(NULL, mv + off, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(&c, cv + off, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
@@ -86,12 +87,12 @@ static void run(int fd, const char *kind)
 	      kind);
 
 	/* inherited MAP_PRIVATE mapping: one address, two processes */
-	w = w_start(NULL, mi + off, 7, 0, SAFETY_MS, "parent@inherited");
+	w = w_start(NULL, mi + off, 7, 0, T_SAFETY_MS, "parent@inherited");
 	CHECK_RET(p_wake(&c, mi + off, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
 	CHECK_RET(p_wake(NULL, mi + off, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(&c, mi + off, 7, 0, SAFETY_MS, "child@inherited");
+	w = w_start(&c, mi + off, 7, 0, T_SAFETY_MS, "child@inherited");
 	CHECK_RET(p_wake(NULL, mi + off, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
 	CHECK_RET(p_wake(&c, mi + off, INT_MAX, 0), 1);
@@ -99,15 +100,15 @@ static void run(int fd, const char *kind)
 	t_log("ok: %s: parent and child on an inherited MAP_PRIVATE mapping are separate",
 	      kind);
 
-	/* req 13: write by another thread (COW break), then own wake */
-	w = w_start(&c, cv + off + 4, 0, 0, SAFETY_MS, "child@private+4");
+	/* a write by another thread (COW break), then its own wake */
+	w = w_start(&c, cv + off + 4, 0, 0, T_SAFETY_MS, "child@private+4");
 	p_store(&c, cv + off + 4, 1);
 	CHECK(*U32_AT(ms, off + 4) == 0, "a MAP_PRIVATE write reached the file");
 	CHECK_RET(p_wake(NULL, ms + off + 4, INT_MAX, 0), 0);
 	w_check_asleep(&w, 10);
 	CHECK_RET(p_wake(&c, cv + off + 4, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(NULL, mv + off + 4, 0, 0, SAFETY_MS, "parent@private+4");
+	w = w_start(NULL, mv + off + 4, 0, 0, T_SAFETY_MS, "parent@private+4");
 	p_store(NULL, mv + off + 4, 1);
 	CHECK_RET(p_wake(NULL, mv + off + 4, INT_MAX, 0), 1);
 	w_expect(&w, 0);
@@ -115,7 +116,7 @@ static void run(int fd, const char *kind)
 	      kind);
 
 	/* after COW the private copy is still per process */
-	w = w_start(&c, cv + off + 4, 1, 0, SAFETY_MS, "child@written");
+	w = w_start(&c, cv + off + 4, 1, 0, T_SAFETY_MS, "child@written");
 	CHECK_RET(p_wake(NULL, ms + off + 4, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(NULL, mv + off + 4, INT_MAX, 0), 0);
 	w_check_asleep(&w, 30);
@@ -141,7 +142,7 @@ int main(void)
 	g_owner = getpid();
 	atexit(cleanup);
 
-	fd = make_memfd("map_private_file", 2 * pg);
+	fd = t_memfd("map_private_file", 2 * pg);
 	run(fd, "memfd");
 	close(fd);
 

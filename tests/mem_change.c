@@ -32,7 +32,7 @@
  */
 #include <sys/mount.h>
 
-#include "nopin.h"
+#include "helpers.h"
 
 static char g_file[256];
 
@@ -42,60 +42,41 @@ static void remove_file(void)
 		unlink(g_file);
 }
 
-static int make_memfd(size_t len)
+static void expect_wake(const struct t_backend *be, void *uaddr,
+			unsigned int flags, int want, const char *what)
 {
-	int fd = memfd_create("mem_change", MFD_CLOEXEC);
-
-	CHECK(fd >= 0, "memfd_create: %s", strerror(errno));
-	CHECK(!ftruncate(fd, (off_t)len), "ftruncate: %s", strerror(errno));
-	return fd;
-}
-
-/* A free stretch of address space of @len bytes (reserved PROT_NONE). */
-static char *reserve(size_t len)
-{
-	char *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		       0);
-
-	CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
-	return p;
-}
-
-static void expect_wake(const struct backend *be, void *uaddr, int priv,
-			int want, const char *what)
-{
-	int r = be->wake(uaddr, INT_MAX, priv);
+	int r = be->wake(uaddr, INT_MAX, flags);
 
 	CHECK(r == want, "%s: wake returned %d (%s), expected %d (%s)", what,
-	      r, np_err(r), want, np_err(want));
+	      r, t_err(r), want, t_err(want));
 }
 
-static void expect_ret(struct np_waiter *w, int want)
+static void expect_ret(struct t_waiter *w, int want)
 {
-	int r = np_join(w);
+	int r = t_waiter_join(w);
 
-	CHECK(r == want, "waiter returned %d (%s), expected %d", r, np_err(r),
+	CHECK(r == want, "waiter returned %d (%s), expected %d", r, t_err(r),
 	      want);
 }
 
 /* ---- mremap shared ------------------------------------------------------- */
 
-static void mremap_shared(const struct backend *be)
+static void mremap_shared(const struct t_backend *be)
 {
 	size_t pg = PGSZ;
-	int fd = make_memfd(2 * pg);
-	char *a, *b, *c, *to = reserve(2 * pg);
-	struct np_waiter w[2];
+	int fd = t_memfd("mem_change", 2 * pg);
+	char *a, *b, *c, *to = t_reserve(2 * pg);
+	struct t_waiter w[2];
 
 	a = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	c = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pg);
 	CHECK(a != MAP_FAILED && c != MAP_FAILED, "mmap: %s", strerror(errno));
 	*U32_AT(a, pg + 100 * 4) = 0;
-	np_start(&w[0], be, a + pg + 400, 0, 0);
-	np_start(&w[1], be, a + pg + 400, 0, 0);
+	t_waiter_start_be(&w[0], be, a + pg + 400, 0, 0);
+	t_waiter_start_be(&w[1], be, a + pg + 400, 0, 0);
 	b = mremap(a, 2 * pg, 2 * pg, MREMAP_MAYMOVE | MREMAP_FIXED, to);
 	CHECK(b == to, "mremap: %s", strerror(errno));
-	np_check_asleep(&w[0], 5);
+	t_waiter_check_asleep(&w[0], 5);
 	CHECK(be->wake(U32_AT(b, pg + 400), 1, 0) == 1,
 	      "a wake through the new address did not find the waiter");
 	expect_ret(&w[0], 0);
@@ -109,45 +90,47 @@ static void mremap_shared(const struct backend *be)
 
 /* ---- mremap private ------------------------------------------------------ */
 
-static void mremap_private(const struct backend *be)
+static void mremap_private(const struct t_backend *be)
 {
 	size_t pg = PGSZ;
-	char *to = reserve(pg), *a, *b, *a2;
-	struct np_waiter w;
+	char *to = t_reserve(pg), *a, *b, *a2;
+	struct t_waiter w;
+	unsigned int flags;
 	int priv;
 
 	for (priv = 0; priv <= 1; priv++) {
+		flags = priv ? ALTFUTEX_PRIVATE : 0;
 		a = mmap(NULL, pg, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		CHECK(a != MAP_FAILED, "mmap: %s", strerror(errno));
 		*U32_AT(a, 64) = 0;
-		np_start(&w, be, a + 64, 0, priv);
+		t_waiter_start_be(&w, be, a + 64, 0, flags);
 		b = mremap(a, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, to);
 		CHECK(b == to, "mremap: %s", strerror(errno));
 		CHECK(*U32_AT(b, 64) == 0, "the data did not move");
-		expect_wake(be, b + 64, priv, 0, "through the new address");
-		np_check_asleep(&w, 5);
+		expect_wake(be, b + 64, flags, 0, "through the new address");
+		t_waiter_check_asleep(&w, 5);
 		if (!priv) {
-			expect_wake(be, a + 64, priv, -EFAULT,
+			expect_wake(be, a + 64, flags, -EFAULT,
 				    "through the old, unmapped address");
 			a2 = mmap(a, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE |
 				  MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 			CHECK(a2 == a, "mmap at the old address: %s",
 			      strerror(errno));
-			expect_wake(be, a + 64, priv, 1,
+			expect_wake(be, a + 64, flags, 1,
 				    "through new memory at the old address");
 			munmap(a2, pg);
 		} else {
-			expect_wake(be, a + 64, priv, 1,
+			expect_wake(be, a + 64, flags, 1,
 				    "private flag, through the old, unmapped address");
 		}
 		expect_ret(&w, 0);
 		/* mremap left nothing at @to's old reservation: re-reserve it */
 		munmap(b, pg);
-		CHECK(reserve(pg) != MAP_FAILED, "mmap");
+		t_reserve(pg);
 		t_log("ok (%s): the waiter stays keyed on the old address after mremap",
 		      priv ? "private flag" : "no flag");
-		to = reserve(pg);
+		to = t_reserve(pg);
 	}
 }
 
@@ -158,11 +141,11 @@ static void on_usr1(int sig)
 	(void)sig;
 }
 
-static void truncate_(const struct backend *be)
+static void truncate_(const struct t_backend *be)
 {
 	size_t pg = PGSZ;
-	const char *dir = np_disk() ? np_disk() : "/tmp";
-	struct np_waiter w, w2, wi;
+	const char *dir = t_vm_disk() ? t_vm_disk() : "/tmp";
+	struct t_waiter w, w2, wi;
 	struct sigaction sa;
 	char *m;
 	int fd, st;
@@ -177,19 +160,19 @@ static void truncate_(const struct backend *be)
 	m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	CHECK(m != MAP_FAILED, "mmap: %s", strerror(errno));
 	*U32_AT(m, pg + 32) = 0;
-	np_start(&w, be, m + pg + 32, 0, 0);
+	t_waiter_start_be(&w, be, m + pg + 32, 0, 0);
 	/* one to be interrupted by a signal with a handler (no SA_RESTART) */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;
 	CHECK(!sigaction(SIGUSR1, &sa, NULL), "sigaction: %s", strerror(errno));
-	np_start(&wi, be, m + pg + 32, 0, 0);
+	t_waiter_start_be(&wi, be, m + pg + 32, 0, 0);
 
 	/* a waiter in another process, to be killed after the truncate */
 	CHECK(!pipe(p), "pipe: %s", strerror(errno));
 	kid = fork();
 	CHECK(kid >= 0, "fork: %s", strerror(errno));
 	if (!kid) {
-		np_start(&w2, be, m + pg + 32, 0, 0);
+		t_waiter_start_be(&w2, be, m + pg + 32, 0, 0);
 		CHECK(write(p[1], &w2.tid, sizeof(w2.tid)) == sizeof(w2.tid),
 		      "write");
 		pause();
@@ -202,14 +185,15 @@ static void truncate_(const struct backend *be)
 
 	CHECK(!ftruncate(fd, pg), "ftruncate: %s", strerror(errno));
 	t_log("file (%s) truncated to one page under 3 waiters on page 1", dir);
-	np_check_asleep(&w, 20);
-	CHECK(np_asleep(kid, w2.tid, be->sysno) == 1,
+	t_waiter_check_asleep(&w, 20);
+	CHECK(t_sleep_state(kid, w2.tid, be->sysno) == 'S',
 	      "the other process's waiter is not asleep");
 	{
-		int r = be->wait(U32_AT(m, pg + 32), 0, 1000, 0);
+		struct timespec ts = t_ts_ms(1000);
+		int r = be->wait(U32_AT(m, pg + 32), 0, &ts, 0);
 
 		CHECK(r == -EFAULT, "a new wait past EOF returned %d (%s), not -EFAULT",
-		      r, np_err(r));
+		      r, t_err(r));
 	}
 	expect_wake(be, m + pg + 32, 0, -EFAULT, "past EOF");
 	CHECK(!pthread_kill(wi.thread, SIGUSR1), "pthread_kill");
@@ -238,20 +222,21 @@ static void truncate_(const struct backend *be)
  * on a private word, and (altfutex) EX_FDS fd waiters on the shared word.
  * It tells @rep when all sleep, then exits or waits to be killed.
  */
-static pid_t exit_kid(const struct backend *be, uint32_t *shared, int rep,
+static pid_t exit_kid(const struct t_backend *be, uint32_t *shared, int rep,
 		      int do_exit)
 {
 	pid_t kid = fork();
 
 	CHECK(kid >= 0, "fork: %s", strerror(errno));
 	if (!kid) {
-		static struct np_waiter w[2 * EX_THREADS];
+		static struct t_waiter w[2 * EX_THREADS];
 		static uint32_t priv_word;
 		int i, r;
 
 		for (i = 0; i < EX_THREADS; i++) {
-			np_start(&w[2 * i], be, shared, 0, 0);
-			np_start(&w[2 * i + 1], be, &priv_word, 0, 1);
+			t_waiter_start_be(&w[2 * i], be, shared, 0, 0);
+			t_waiter_start_be(&w[2 * i + 1], be, &priv_word, 0,
+					  ALTFUTEX_PRIVATE);
 		}
 		for (i = 0; !strcmp(be->name, "altfutex") && i < EX_FDS; i++) {
 			r = altfutex_fd(shared, 0, 0);
@@ -266,11 +251,11 @@ static pid_t exit_kid(const struct backend *be, uint32_t *shared, int rep,
 	return kid;
 }
 
-static void exit_kill(const struct backend *be)
+static void exit_kill(const struct t_backend *be)
 {
 	int af = !strcmp(be->name, "altfutex");
 	long f0 = -1, r0 = -1, f1, r1;
-	int fd = make_memfd(PGSZ), p[2], st, i;
+	int fd = t_memfd("mem_change", PGSZ), p[2], st, i;
 	uint32_t *shared;
 	pid_t kid[2];
 	char c;
@@ -281,7 +266,7 @@ static void exit_kill(const struct backend *be)
 	if (af) {
 		CHECK(altfutex_open() >= 0, "altfutex_open");
 		f0 = t_slab_active("altfutex_fd");
-		r0 = np_read_long("/sys/module/altfutex/refcnt");
+		r0 = t_read_long("/sys/module/altfutex/refcnt");
 	}
 	CHECK(!pipe(p), "pipe: %s", strerror(errno));
 	for (i = 0; i < 2; i++) {
@@ -302,7 +287,7 @@ static void exit_kill(const struct backend *be)
 		/* freeing may lag a little behind the exit (RCU, per-CPU slabs) */
 		for (i = 0; i < 50; i++) {
 			f1 = t_slab_active("altfutex_fd");
-			r1 = np_read_long("/sys/module/altfutex/refcnt");
+			r1 = t_read_long("/sys/module/altfutex/refcnt");
 			if (r1 == r0 && f1 - f0 < EX_FDS / 10)
 				break;
 			t_sleep_ms(100);
@@ -320,13 +305,13 @@ static void exit_kill(const struct backend *be)
 int main(void)
 {
 	t_init("mem_change", 200);
-	np_run("mremap shared", mremap_shared);
-	np_run("mremap private", mremap_private);
-	np_run("truncate under a waiter", truncate_);
-	np_run("exit and kill", exit_kill);
-	np_summary();
-	if (np_failed)
-		t_fail("%d scenario(s) failed with altfutex", np_failed);
+	t_both_run("mremap shared", mremap_shared);
+	t_both_run("mremap private", mremap_private);
+	t_both_run("truncate under a waiter", truncate_);
+	t_both_run("exit and kill", exit_kill);
+	t_both_summary();
+	if (t_both_failed())
+		t_fail("%d scenario(s) failed with altfutex", t_both_failed());
 	t_log("PASS");
 	return T_PASS;
 }

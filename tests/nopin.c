@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * nopin: a sleeping waiter pins no page (CONTRACT "No page is pinned while
- * waiting"; issue 6).  Each scenario puts threads to sleep on words in a
- * page and then asks the kernel to do something that it refuses to do to
- * a page somebody holds a reference on; a design that pinned the page
- * under its waiters fails each one:
+ * nopin: a sleeping waiter pins no page (the README's "How the design
+ * avoids pinning pages"; issue 6).  Each scenario puts threads to sleep
+ * on words in a page and then asks the kernel to do something that it
+ * refuses to do to a page somebody holds a reference on; a design that
+ * pinned the page under its waiters fails each one:
  *
  *  migrate  private anonymous, memfd, SysV shm and regular-file (ext2 disk)
  *           pages are moved to the other NUMA node with move_pages(2):
@@ -47,7 +47,54 @@
 #include <sys/shm.h>
 #include <sys/uio.h>
 
-#include "nopin.h"
+#include "helpers.h"
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#ifndef MPOL_MF_MOVE
+#define MPOL_MF_MOVE 2
+#endif
+
+/* ---- memory probes ------------------------------------------------------- */
+
+#define PM_PRESENT 0x8000000000000000ULL
+#define PM_SWAPPED 0x4000000000000000ULL
+#define PM_PFN_MASK ((1ULL << 55) - 1)
+
+/* The pagemap entry of @addr in process @pid (0: this one). */
+static uint64_t pagemap_entry(pid_t pid, const void *addr)
+{
+	char path[64];
+	uint64_t e = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid ? pid : getpid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+	CHECK(pread(fd, &e, 8, (off_t)((uintptr_t)addr / PGSZ * 8)) == 8,
+	      "read %s: %s", path, strerror(errno));
+	close(fd);
+	return e;
+}
+
+/* The NUMA node of the page at @addr (move_pages query), or -errno. */
+static int node_of(void *addr)
+{
+	int status = -1;
+
+	CHECK(syscall(SYS_move_pages, 0, 1UL, &addr, NULL, &status, 0) == 0,
+	      "move_pages query: %s", strerror(errno));
+	return status;
+}
+
+/* Is NUMA node 1 online (the VM has two nodes)? */
+static int two_nodes(void)
+{
+	return access("/sys/devices/system/node/node1", F_OK) == 0;
+}
+
+/* ---- the pages under test ------------------------------------------------ */
 
 #define WORD_A 0x40	/* two waiters here */
 #define WORD_B 0x80	/* and one here */
@@ -62,7 +109,7 @@ struct region {
 	char *base;	/* one page */
 	int fd;
 	int shmid;
-	struct np_waiter w[3];
+	struct t_waiter w[3];
 };
 
 static char g_file[256];
@@ -103,7 +150,7 @@ static void region_make(struct region *r, enum kind kind)
 			r->base = MAP_FAILED;
 		break;
 	case K_FILE:
-		snprintf(g_file, sizeof(g_file), "%s/nopin.%d", np_disk(),
+		snprintf(g_file, sizeof(g_file), "%s/nopin.%d", t_vm_disk(),
 			 getpid());
 		atexit(remove_file);
 		r->fd = open(g_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -125,37 +172,37 @@ static void region_make(struct region *r, enum kind kind)
 		CHECK(!fsync(r->fd), "fsync: %s", strerror(errno));
 }
 
-static void region_wait(struct region *r, const struct backend *be)
+static void region_wait(struct region *r, const struct t_backend *be)
 {
-	np_start(&r->w[0], be, r->base + WORD_A, 0, 0);
-	np_start(&r->w[1], be, r->base + WORD_A, 0, 0);
-	np_start(&r->w[2], be, r->base + WORD_B, 0, 0);
+	t_waiter_start_be(&r->w[0], be, r->base + WORD_A, 0, 0);
+	t_waiter_start_be(&r->w[1], be, r->base + WORD_A, 0, 0);
+	t_waiter_start_be(&r->w[2], be, r->base + WORD_B, 0, 0);
 }
 
 /* A wake finds every waiter of @r: 2, then 1, and each returns 0. */
-static void region_wake(struct region *r, const struct backend *be,
+static void region_wake(struct region *r, const struct t_backend *be,
 			const char *after)
 {
 	int n;
 
-	np_check_asleep(&r->w[2], 1);
+	t_waiter_check_asleep(&r->w[2], 1);
 	n = be->wake(U32_AT(r->base, WORD_A), INT_MAX, 0);
 	CHECK(n == 2, "%s, %s: wake found %d (%s) of the 2 waiters",
-	      kind_name[r->kind], after, n, np_err(n));
+	      kind_name[r->kind], after, n, t_err(n));
 	n = be->wake(U32_AT(r->base, WORD_B), INT_MAX, 0);
 	CHECK(n == 1, "%s, %s: wake found %d (%s) of 1 waiter",
-	      kind_name[r->kind], after, n, np_err(n));
+	      kind_name[r->kind], after, n, t_err(n));
 	for (n = 0; n < 3; n++) {
-		int ret = np_join(&r->w[n]);
+		int ret = t_waiter_join(&r->w[n]);
 
 		CHECK(ret == 0, "%s, %s: waiter %d returned %d (%s)",
-		      kind_name[r->kind], after, n, ret, np_err(ret));
+		      kind_name[r->kind], after, n, ret, t_err(ret));
 	}
 }
 
 static int nkinds(int with_file)
 {
-	if (with_file && np_disk())
+	if (with_file && t_vm_disk())
 		return K_NR;
 	if (with_file)
 		t_log("no disk (ALTFUTEX_VM_DISK unset: not in the test VM?): no file page");
@@ -164,7 +211,7 @@ static int nkinds(int with_file)
 
 /* ---- migrate ------------------------------------------------------------- */
 
-static void sc_migrate(const struct backend *be)
+static void sc_migrate(const struct t_backend *be)
 {
 	struct region r[K_NR];
 	void *pages[K_NR];
@@ -172,13 +219,13 @@ static void sc_migrate(const struct backend *be)
 	int n = nkinds(1), i, tries;
 	long ret = 0;
 
-	if (!np_two_nodes())
+	if (!two_nodes())
 		t_skip("one NUMA node: nothing to migrate to");
 	for (i = 0; i < n; i++) {
 		region_make(&r[i], i);
 		region_wait(&r[i], be);
 		pages[i] = r[i].base;
-		from[i] = np_node(pages[i]);
+		from[i] = node_of(pages[i]);
 		CHECK(from[i] >= 0, "%s: page not present (%s)", kind_name[i],
 		      strerror(-from[i]));
 		to[i] = !from[i];
@@ -204,8 +251,8 @@ static void sc_migrate(const struct backend *be)
 		      status[i] >= 0 ? "moved" : strerror(-status[i]));
 		CHECK(status[i] == to[i], "%s: page not migrated",
 		      kind_name[i]);
-		CHECK(np_node(pages[i]) == to[i], "%s: page still on node %d",
-		      kind_name[i], np_node(pages[i]));
+		CHECK(node_of(pages[i]) == to[i], "%s: page still on node %d",
+		      kind_name[i], node_of(pages[i]));
 	}
 	CHECK(ret == 0, "move_pages returned %ld", ret);
 	for (i = 0; i < n; i++)
@@ -225,21 +272,22 @@ static void sc_migrate(const struct backend *be)
 static int swapped_out(struct region *r)
 {
 	if (r->kind == K_ANON)
-		return !!(np_pagemap(0, r->base) & PM_SWAPPED) &&
-		       np_resident(r->base, PGSZ) == 0;
-	return np_resident(r->base, PGSZ) == 0 &&
-	       np_smaps_kb(r->base, "Swap:") >= (long)(PGSZ / 1024);
+		return !!(pagemap_entry(0, r->base) & PM_SWAPPED) &&
+		       t_resident(r->base, PGSZ) == 0;
+	return t_resident(r->base, PGSZ) == 0 &&
+	       t_smaps_kb(r->base, "Swap:") >= (long)(PGSZ / 1024);
 }
 
-static void sc_pageout(const struct backend *be)
+static void sc_pageout(const struct t_backend *be)
 {
 	struct region r[K_FILE];
 	int n = nkinds(0), i, tries, left = 0;
 
-	if (np_read_long("/proc/sys/vm/swappiness") < 0 ||
+	if (t_read_long("/proc/sys/vm/swappiness") < 0 ||
 	    access("/proc/swaps", F_OK))
 		t_skip("the kernel has no swap support");
-	CHECK(np_swap_devices() > 0, "no swap device is active (the test VM sets one up)");
+	CHECK(t_swap_devices() > 0,
+	      "no swap device is active (the test VM sets one up)");
 	for (i = 0; i < n; i++) {
 		region_make(&r[i], i);
 		region_wait(&r[i], be);
@@ -261,12 +309,12 @@ static void sc_pageout(const struct backend *be)
 		t_sleep_ms(100);
 	}
 	for (i = 0; i < n; i++) {
-		uint64_t pm = np_pagemap(0, r[i].base);
+		uint64_t pm = pagemap_entry(0, r[i].base);
 
 		t_log("%-13s pagemap present=%d swapped=%d, mincore %zu, smaps Swap %ld kB",
 		      kind_name[i], !!(pm & PM_PRESENT), !!(pm & PM_SWAPPED),
-		      np_resident(r[i].base, PGSZ),
-		      np_smaps_kb(r[i].base, "Swap:"));
+		      t_resident(r[i].base, PGSZ),
+		      t_smaps_kb(r[i].base, "Swap:"));
 		CHECK(swapped_out(&r[i]), "%s: page not swapped out after %d tries",
 		      kind_name[i], tries - 1);
 	}
@@ -287,10 +335,10 @@ static void sc_pageout(const struct backend *be)
 static const char thp_enabled[] = "/sys/kernel/mm/transparent_hugepage/enabled";
 static const char split_ctl[] = "/sys/kernel/debug/split_huge_pages";
 
-static void sc_thp(const struct backend *be)
+static void sc_thp(const struct t_backend *be)
 {
 	static const size_t offs[3] = { WORD_A, 4096 + WORD_A, HPAGE - 4 };
-	struct np_waiter w[3];
+	struct t_waiter w[3];
 	char *raw, *hp, buf[128];
 	long kb;
 	int i, r;
@@ -303,7 +351,7 @@ static void sc_thp(const struct backend *be)
 		CHECK(f && fgets(buf, sizeof(buf), f), "read %s", thp_enabled);
 		fclose(f);
 		if (strstr(buf, "[never]"))
-			CHECK(!np_write_str(thp_enabled, "madvise"),
+			CHECK(!t_write_str(thp_enabled, "madvise"),
 			      "cannot enable THP");
 	}
 	raw = mmap(NULL, 2 * HPAGE, PROT_READ | PROT_WRITE,
@@ -313,18 +361,18 @@ static void sc_thp(const struct backend *be)
 	CHECK(!madvise(hp, HPAGE, MADV_HUGEPAGE), "MADV_HUGEPAGE: %s",
 	      strerror(errno));
 	hp[0] = 1;
-	kb = np_smaps_kb(hp, "AnonHugePages:");
+	kb = t_smaps_kb(hp, "AnonHugePages:");
 	if (kb < 2048) {
 		r = madvise(hp, HPAGE, MADV_COLLAPSE);
 		t_log("no THP at the first fault (AnonHugePages %ld kB); MADV_COLLAPSE: %s",
 		      kb, r ? strerror(errno) : "ok");
-		kb = np_smaps_kb(hp, "AnonHugePages:");
+		kb = t_smaps_kb(hp, "AnonHugePages:");
 	}
 	CHECK(kb >= 2048, "no transparent huge page could be had (AnonHugePages %ld kB)",
 	      kb);
 	for (i = 0; i < 3; i++) {
 		*U32_AT(hp, offs[i]) = 0;
-		np_start(&w[i], be, hp + offs[i], 0, 0);
+		t_waiter_start_be(&w[i], be, hp + offs[i], 0, 0);
 	}
 	t_log("THP at %p (AnonHugePages %ld kB), waiters on sub-pages 0, 1 and 511",
 	      (void *)hp, kb);
@@ -337,13 +385,13 @@ static void sc_thp(const struct backend *be)
 	} else {
 		snprintf(buf, sizeof(buf), "%d,0x%lx,0x%lx", getpid(),
 			 (unsigned long)hp, (unsigned long)hp + HPAGE);
-		r = np_write_str(split_ctl, buf);
+		r = t_write_str(split_ctl, buf);
 		CHECK(!r, "write %s to %s: %s", buf, split_ctl, strerror(-r));
-		kb = np_smaps_kb(hp, "AnonHugePages:");
+		kb = t_smaps_kb(hp, "AnonHugePages:");
 		t_log("split: AnonHugePages now %ld kB", kb);
 		CHECK(kb == 0, "the THP was not split (AnonHugePages %ld kB)", kb);
 		for (i = 0; i < 3; i++)
-			np_check_asleep(&w[i], 1);
+			t_waiter_check_asleep(&w[i], 1);
 	}
 
 	/* collapse it again */
@@ -351,7 +399,7 @@ static void sc_thp(const struct backend *be)
 	if (r && errno == EINVAL) {
 		t_log("the kernel has no MADV_COLLAPSE: the collapse is not tested");
 	} else {
-		kb = np_smaps_kb(hp, "AnonHugePages:");
+		kb = t_smaps_kb(hp, "AnonHugePages:");
 		t_log("MADV_COLLAPSE: %s; AnonHugePages now %ld kB",
 		      r ? strerror(errno) : "ok", kb);
 		CHECK(!r && kb >= 2048, "the pages were not collapsed into a THP");
@@ -360,9 +408,9 @@ static void sc_thp(const struct backend *be)
 	for (i = 0; i < 3; i++) {
 		r = be->wake(U32_AT(hp, offs[i]), INT_MAX, 0);
 		CHECK(r == 1, "sub-page word %zu: wake found %d (%s)", offs[i],
-		      r, np_err(r));
-		r = np_join(&w[i]);
-		CHECK(r == 0, "waiter %d returned %d (%s)", i, r, np_err(r));
+		      r, t_err(r));
+		r = t_waiter_join(&w[i]);
+		CHECK(r == 0, "waiter %d returned %d (%s)", i, r, t_err(r));
 	}
 	t_log("ok: waiters on a THP survived a split and a collapse; every one woken");
 	munmap(raw, 2 * HPAGE);
@@ -384,7 +432,7 @@ struct ksm_kid {
  * @pattern.  It answers commands on its pipe: 'w' wake (the count), 'j'
  * join the waiter (its result); 'q' ends it.
  */
-static void ksm_kid_start(struct ksm_kid *k, const struct backend *be,
+static void ksm_kid_start(struct ksm_kid *k, const struct t_backend *be,
 			  const char *pattern)
 {
 	int c[2], r[2];
@@ -393,7 +441,7 @@ static void ksm_kid_start(struct ksm_kid *k, const struct backend *be,
 	k->pid = fork();
 	CHECK(k->pid >= 0, "fork: %s", strerror(errno));
 	if (!k->pid) {
-		struct np_waiter w;
+		struct t_waiter w;
 		char *p = mmap(NULL, PGSZ, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		int64_t msg[2];
@@ -403,13 +451,13 @@ static void ksm_kid_start(struct ksm_kid *k, const struct backend *be,
 		memcpy(p, pattern, PGSZ);
 		CHECK(!madvise(p, PGSZ, MADV_MERGEABLE), "MADV_MERGEABLE: %s",
 		      strerror(errno));
-		np_start(&w, be, p + WORD_A, 0, 0);
+		t_waiter_start_be(&w, be, p + WORD_A, 0, 0);
 		msg[0] = (intptr_t)p;
 		msg[1] = w.tid;
 		CHECK(write(r[1], msg, sizeof(msg)) == sizeof(msg), "write");
 		while (read(c[0], &op, 1) == 1 && op != 'q') {
 			msg[0] = op == 'w' ? be->wake(U32_AT(p, WORD_A), INT_MAX, 0) :
-				 np_join(&w);
+				 t_waiter_join(&w);
 			CHECK(write(r[1], msg, 8) == 8, "write");
 		}
 		_exit(0);
@@ -437,7 +485,7 @@ static int64_t ksm_kid_do(struct ksm_kid *k, char op)
 	return v;
 }
 
-static void sc_ksm(const struct backend *be)
+static void sc_ksm(const struct t_backend *be)
 {
 	struct ksm_kid k[2];
 	char *pattern = malloc(PGSZ);
@@ -453,19 +501,19 @@ static void sc_ksm(const struct backend *be)
 	for (i = 0; i < (int)PGSZ; i++)
 		pattern[i] = (char)random();
 	*U32_AT(pattern, WORD_A) = 0;
-	run = np_read_long(KSM "run");
-	to_scan = np_read_long(KSM "pages_to_scan");
-	sleep_ms = np_read_long(KSM "sleep_millisecs");
+	run = t_read_long(KSM "run");
+	to_scan = t_read_long(KSM "pages_to_scan");
+	sleep_ms = t_read_long(KSM "sleep_millisecs");
 	for (i = 0; i < 2; i++)
 		ksm_kid_start(&k[i], be, pattern);
-	CHECK(!np_write_str(KSM "pages_to_scan", "1000") &&
-	      !np_write_str(KSM "sleep_millisecs", "10") &&
-	      !np_write_str(KSM "run", "1"), "cannot start ksmd");
+	CHECK(!t_write_str(KSM "pages_to_scan", "1000") &&
+	      !t_write_str(KSM "sleep_millisecs", "10") &&
+	      !t_write_str(KSM "run", "1"), "cannot start ksmd");
 
 	t0 = t_now_ns(CLOCK_MONOTONIC);
 	for (;;) {
 		for (i = 0; i < 2; i++)
-			pfn[i] = np_pagemap(k[i].pid, (void *)k[i].page) &
+			pfn[i] = pagemap_entry(k[i].pid, (void *)k[i].page) &
 				 PM_PFN_MASK;
 		if (pfn[0] && pfn[0] == pfn[1])
 			break;
@@ -476,28 +524,29 @@ static void sc_ksm(const struct backend *be)
 	t_log("after %.1f s: PFNs %#llx and %#llx; ksm pages_shared %ld, pages_sharing %ld",
 	      (t_now_ns(CLOCK_MONOTONIC) - t0) / 1e9,
 	      (unsigned long long)pfn[0], (unsigned long long)pfn[1],
-	      np_read_long(KSM "pages_shared"), np_read_long(KSM "pages_sharing"));
+	      t_read_long(KSM "pages_shared"),
+	      t_read_long(KSM "pages_sharing"));
 	{
 		char b[24];
 
 		snprintf(b, sizeof(b), "%ld", to_scan);
-		np_write_str(KSM "pages_to_scan", b);
+		t_write_str(KSM "pages_to_scan", b);
 		snprintf(b, sizeof(b), "%ld", sleep_ms);
-		np_write_str(KSM "sleep_millisecs", b);
+		t_write_str(KSM "sleep_millisecs", b);
 		snprintf(b, sizeof(b), "%ld", run);
-		np_write_str(KSM "run", b);
+		t_write_str(KSM "run", b);
 	}
 	CHECK(pfn[0] && pfn[0] == pfn[1],
 	      "KSM did not merge the two pages under the waiters in 60 s");
 
 	for (i = 0; i < 2; i++)
-		CHECK(np_asleep(k[i].pid, k[i].tid, be->sysno) == 1,
+		CHECK(t_sleep_state(k[i].pid, k[i].tid, be->sysno) == 'S',
 		      "waiter of process %d is not asleep", i);
 	v = ksm_kid_do(&k[0], 'w');
 	CHECK(v == 1, "process 0's wake found %lld waiters, not its own 1",
 	      (long long)v);
 	t_sleep_ms(20);
-	CHECK(np_asleep(k[1].pid, k[1].tid, be->sysno) == 1,
+	CHECK(t_sleep_state(k[1].pid, k[1].tid, be->sysno) == 'S',
 	      "process 1's waiter was woken by process 0's wake");
 	CHECK(ksm_kid_do(&k[0], 'j') == 0, "process 0's waiter did not return 0");
 	v = ksm_kid_do(&k[1], 'w');
@@ -516,17 +565,17 @@ static void sc_ksm(const struct backend *be)
 
 /* ---- file ---------------------------------------------------------------- */
 
-static void sc_file(const struct backend *be)
+static void sc_file(const struct t_backend *be)
 {
 	size_t pg = PGSZ;
-	struct np_waiter w[2];
+	struct t_waiter w[2];
 	char *m1, *m2, *hole;
 	int fd, i, r, tries;
 	size_t res = 1;
 
-	if (!np_disk())
+	if (!t_vm_disk())
 		t_skip("no disk file system (ALTFUTEX_VM_DISK unset: not in the test VM?)");
-	snprintf(g_file, sizeof(g_file), "%s/nopin-file.%d", np_disk(),
+	snprintf(g_file, sizeof(g_file), "%s/nopin-file.%d", t_vm_disk(),
 		 getpid());
 	atexit(remove_file);
 	fd = open(g_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -538,7 +587,7 @@ static void sc_file(const struct backend *be)
 	*U32_AT(m1, pg + WORD_A) = 0;
 	CHECK(!fsync(fd), "fsync: %s", strerror(errno));
 	for (i = 0; i < 2; i++)
-		np_start(&w[i], be, m1 + pg + WORD_A, 0, 0);
+		t_waiter_start_be(&w[i], be, m1 + pg + WORD_A, 0, 0);
 
 	CHECK(!munmap(m1, 2 * pg), "munmap: %s", strerror(errno));
 	/* keep the old address busy, so that the new mapping is elsewhere */
@@ -551,7 +600,7 @@ static void sc_file(const struct backend *be)
 		CHECK(!fdatasync(fd), "fdatasync: %s", strerror(errno));
 		r = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 		CHECK(!r, "posix_fadvise: %s", strerror(r));
-		res = np_resident(m2 + pg, pg);
+		res = t_resident(m2 + pg, pg);
 		if (!res)
 			break;
 		t_sleep_ms(100);
@@ -561,16 +610,16 @@ static void sc_file(const struct backend *be)
 	      tries);
 	CHECK(!res, "the page was not evicted from the page cache");
 	for (i = 0; i < 2; i++)
-		np_check_asleep(&w[i], 1);
+		t_waiter_check_asleep(&w[i], 1);
 	r = be->wake(U32_AT(m2, pg + WORD_A), INT_MAX, 0);
 	CHECK(r == 2, "wake through the new mapping found %d (%s) of 2", r,
-	      np_err(r));
+	      t_err(r));
 	for (i = 0; i < 2; i++) {
-		r = np_join(&w[i]);
-		CHECK(r == 0, "waiter %d returned %d (%s)", i, r, np_err(r));
+		r = t_waiter_join(&w[i]);
+		CHECK(r == 0, "waiter %d returned %d (%s)", i, r, t_err(r));
 	}
 	t_log("ok: page evicted under 2 waiters; a wake through the new mapping found both (%s)",
-	      np_resident(m2 + pg, pg) ? "resident" : "still not resident");
+	      t_resident(m2 + pg, pg) ? "resident" : "still not resident");
 	munmap(m2, 2 * pg);
 	munmap(hole, 2 * pg);
 	close(fd);
@@ -590,7 +639,7 @@ static int pin_page(void *p)
 	return fds[0];
 }
 
-static void sc_control(const struct backend *be)
+static void sc_control(const struct t_backend *be)
 {
 	struct region r[K_NR];
 	int n = nkinds(1), i, node, to, status, caught = 0;
@@ -603,35 +652,36 @@ static void sc_control(const struct backend *be)
 		region_make(&r[i], i);
 		pin_page(r[i].base);
 	}
-	for (i = 0; np_two_nodes() && i < n; i++) {
+	for (i = 0; two_nodes() && i < n; i++) {
 		page = r[i].base;
-		node = np_node(page);
+		node = node_of(page);
 		to = !node;
 		status = -1;
 		ret = syscall(SYS_move_pages, 0, 1UL, &page, &to, &status,
 			      MPOL_MF_MOVE);
 		t_log("pinned %-13s move_pages: %ld not moved; on node %d: %s",
-		      kind_name[i], ret, np_node(page),
-		      np_node(page) == node ? "caught" : "NOT CAUGHT");
-		caught += np_node(page) == node;
+		      kind_name[i], ret, node_of(page),
+		      node_of(page) == node ? "caught" : "NOT CAUGHT");
+		caught += node_of(page) == node;
 	}
 	for (i = 0; i < K_FILE; i++) {
 		madvise(r[i].base, PGSZ, MADV_PAGEOUT);
 		t_log("pinned %-13s MADV_PAGEOUT: pagemap swapped=%d, mincore %zu: %s",
-		      kind_name[i], !!(np_pagemap(0, r[i].base) & PM_SWAPPED),
-		      np_resident(r[i].base, PGSZ),
+		      kind_name[i],
+		      !!(pagemap_entry(0, r[i].base) & PM_SWAPPED),
+		      t_resident(r[i].base, PGSZ),
 		      swapped_out(&r[i]) ? "swapped out: NOT CAUGHT" : "caught");
 		caught += !swapped_out(&r[i]);
 	}
 	if (n == K_NR) {
 		CHECK(!fsync(r[K_FILE].fd), "fsync: %s", strerror(errno));
 		posix_fadvise(r[K_FILE].fd, 0, 0, POSIX_FADV_DONTNEED);
-		i = np_resident(r[K_FILE].base, PGSZ);
+		i = t_resident(r[K_FILE].base, PGSZ);
 		t_log("pinned %-13s POSIX_FADV_DONTNEED: %s", kind_name[K_FILE],
 		      i ? "caught" : "evicted: NOT CAUGHT");
 		caught += !!i;
 	}
-	i = (np_two_nodes() ? n : 0) + K_FILE + (n == K_NR);
+	i = (two_nodes() ? n : 0) + K_FILE + (n == K_NR);
 	CHECK(caught == i, "only %d of %d pinned pages caught by the probes",
 	      caught, i);
 	t_log("ok: the probes catch all %d pinned pages", caught);
@@ -642,7 +692,7 @@ int main(int argc, char **argv)
 {
 	static const struct {
 		const char *arg, *name;
-		np_scenario_fn fn;
+		t_scenario_fn fn;
 	} sc[] = {
 		{ "migrate", "migrate (move_pages)", sc_migrate },
 		{ "pageout", "pageout (MADV_PAGEOUT)", sc_pageout },
@@ -661,11 +711,11 @@ int main(int argc, char **argv)
 		for (j = 1; j < argc && strcmp(argv[j], sc[i].arg); j++)
 			;
 		if (argc == 1 || j < argc)
-			np_run(sc[i].name, sc[i].fn);
+			t_both_run(sc[i].name, sc[i].fn);
 	}
-	np_summary();
-	if (np_failed)
-		t_fail("%d scenario(s) failed with altfutex", np_failed);
+	t_both_summary();
+	if (t_both_failed())
+		t_fail("%d scenario(s) failed with altfutex", t_both_failed());
 	t_log("PASS");
 	return T_PASS;
 }

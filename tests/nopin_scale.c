@@ -26,7 +26,7 @@
 #include <poll.h>
 #include <sys/resource.h>
 
-#include "nopin.h"
+#include "helpers.h"
 
 #define NPAGES 100000
 #define NTHREADS 1000
@@ -41,9 +41,9 @@ struct mem {
 static struct mem mem_now(void)
 {
 	struct mem m = {
-		np_meminfo_kb("MemAvailable"),
-		np_meminfo_kb("Shmem"),
-		np_meminfo_kb("SwapFree"),
+		t_meminfo_kb("MemAvailable"),
+		t_meminfo_kb("Shmem"),
+		t_meminfo_kb("SwapFree"),
 	};
 
 	return m;
@@ -57,17 +57,13 @@ static void mem_log(const char *when, struct mem m)
 
 static void zram_log(void)
 {
-	char buf[256] = "";
-	int fd = open("/sys/block/zram0/mm_stat", O_RDONLY | O_CLOEXEC);
+	char buf[256];
 	long orig = 0, compr = 0, used = 0;
 
-	if (fd < 0)
-		return;
-	if (read(fd, buf, sizeof(buf) - 1) > 0 &&
+	if (t_read_file("/sys/block/zram0/mm_stat", buf, sizeof(buf)) > 0 &&
 	    sscanf(buf, "%ld %ld %ld", &orig, &compr, &used) == 3)
 		t_log("zram0: %ld MiB swapped, %ld MiB compressed, %ld MiB of RAM used",
 		      orig >> 20, compr >> 20, used >> 20);
-	close(fd);
 }
 
 static double secs_since(int64_t t0)
@@ -75,11 +71,11 @@ static double secs_since(int64_t t0)
 	return (t_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
 }
 
-static void sc_scale(const struct backend *be)
+static void sc_scale(const struct t_backend *be)
 {
 	const size_t pg = PGSZ, len = (size_t)NPAGES * PGSZ;
 	int with_fds = !strcmp(be->name, "altfutex");
-	static struct np_waiter w[NTHREADS];
+	static struct t_waiter w[NTHREADS];
 	struct mem m0, m1, m2, m3;
 	struct rlimit rl;
 	struct pollfd *pfd = NULL;
@@ -91,8 +87,9 @@ static void sc_scale(const struct backend *be)
 	if (!strcmp(be->name, "native") && getenv("ALTFUTEX_PARAMS") &&
 	    strstr(getenv("ALTFUTEX_PARAMS"), "hash_size"))
 		t_skip("native futex: already run in the pass with the default module parameters");
-	CHECK(np_swap_devices() > 0, "no swap device is active (the test VM sets one up)");
-	CHECK(np_meminfo_kb("SwapFree") > (long)(len / 1024 / 2),
+	CHECK(t_swap_devices() > 0,
+	      "no swap device is active (the test VM sets one up)");
+	CHECK(t_meminfo_kb("SwapFree") > (long)(len / 1024 / 2),
 	      "not enough swap");
 	if (with_fds) {
 		rl.rlim_cur = NPAGES + 4096;
@@ -130,8 +127,9 @@ static void sc_scale(const struct backend *be)
 	}
 	t0 = t_now_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < NTHREADS; i++)
-		np_start(&w[i], be, base + i * THREAD_EVERY * pg + THREAD_WORD,
-			 0, 0);
+		t_waiter_start_be(&w[i], be,
+				  base + i * THREAD_EVERY * pg + THREAD_WORD,
+				  0, 0);
 	t_log("%d waiter threads asleep, on every %dth page, in %.1f s",
 	      NTHREADS, THREAD_EVERY, secs_since(t0));
 	m1 = mem_now();
@@ -141,7 +139,7 @@ static void sc_scale(const struct backend *be)
 	for (tries = 1; tries <= 10; tries++) {
 		CHECK(!madvise(base, len, MADV_PAGEOUT),
 		      "madvise(MADV_PAGEOUT): %s", strerror(errno));
-		resident = np_resident(base, len);
+		resident = t_resident(base, len);
 		if (resident <= NPAGES / 1000)
 			break;
 		t_sleep_ms(200);
@@ -149,7 +147,7 @@ static void sc_scale(const struct backend *be)
 	m2 = mem_now();
 	t_log("MADV_PAGEOUT x%d, %.1f s: %zu of %d pages resident (%zu KiB); smaps Swap %ld MiB",
 	      tries, secs_since(t0), resident, NPAGES, resident * pg / 1024,
-	      np_smaps_kb(base, "Swap:") / 1024);
+	      t_smaps_kb(base, "Swap:") / 1024);
 	mem_log("swapped out", m2);
 	zram_log();
 	t_log("Shmem fell by %ld MiB, MemAvailable rose by %ld MiB (memfd: %zu MiB)",
@@ -173,7 +171,7 @@ static void sc_scale(const struct backend *be)
 		for (i = 0; i < NPAGES; i++) {
 			r = be->wake(U32_AT(base, i * pg + FD_WORD), 1, 0);
 			CHECK(r == 1, "wake of page %zu: %d (%s)", i, r,
-			      np_err(r));
+			      t_err(r));
 			found += r;
 		}
 		r = poll(pfd, NPAGES, 0);
@@ -183,14 +181,14 @@ static void sc_scale(const struct backend *be)
 	for (i = 0; i < NTHREADS; i++) {
 		r = be->wake(U32_AT(base, i * THREAD_EVERY * pg + THREAD_WORD),
 			     INT_MAX, 0);
-		CHECK(r == 1, "wake of thread %zu: %d (%s)", i, r, np_err(r));
+		CHECK(r == 1, "wake of thread %zu: %d (%s)", i, r, t_err(r));
 		found += r;
 	}
 	for (i = 0; i < NTHREADS; i++) {
-		r = np_join(&w[i]);
-		CHECK(r == 0, "thread %zu returned %d (%s)", i, r, np_err(r));
+		r = t_waiter_join(&w[i]);
+		CHECK(r == 0, "thread %zu returned %d (%s)", i, r, t_err(r));
 	}
-	resident = np_resident(base, len);
+	resident = t_resident(base, len);
 	t_log("woke %zu waiters (%s%d threads) in %.1f s; %zu pages resident after the wakes",
 	      found, with_fds ? "100000 fds + " : "", NTHREADS, secs_since(t0),
 	      resident);
@@ -213,9 +211,9 @@ int main(void)
 	t_init("nopin_scale", 290);
 	if (geteuid() != 0)
 		t_skip("needs root (RLIMIT_NOFILE for 100000 fds)");
-	np_run("scale: 100000 pages swapped", sc_scale);
-	np_summary();
-	if (np_failed)
+	t_both_run("scale: 100000 pages swapped", sc_scale);
+	t_both_summary();
+	if (t_both_failed())
 		t_fail("the altfutex run failed");
 	t_log("PASS");
 	return T_PASS;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * private_flag: ALTFUTEX_PRIVATE and the keys of CONTRACT "Keys".
+ * private_flag: ALTFUTEX_PRIVATE and the keys of the README's "Keys: what
+ * "the same futex" means".
  *  - PRIVATE wait + PRIVATE wake among threads works on every kind of
  *    memory (stack, bss, heap, private and shared anonymous, files);
  *  - private anonymous memory and MAP_PRIVATE files are keyed (process,
@@ -13,7 +14,7 @@
  *    meet through either address (object key), PRIVATE ones only through
  *    the same address.
  */
-#include "util.h"
+#include "helpers.h"
 
 static size_t pg;
 
@@ -21,17 +22,17 @@ static size_t pg;
 static void pair(uint32_t *waddr, unsigned int wf, uint32_t *kaddr,
 		 unsigned int kf, int meet, const char *mem)
 {
-	struct tu_waiter w;
+	struct t_waiter w;
 
-	tu_start(&w, waddr, *waddr, wf, TU_SAFETY_MS, "waiter");
+	t_waiter_start(&w, waddr, *waddr, wf, T_SAFETY_MS, "waiter");
 	if (meet) {
 		CHECK_RET(altfutex_wake(kaddr, INT_MAX, kf), 1);
-		tu_expect_within(&w, 0, 5000);
+		t_waiter_expect_within(&w, 0, 5000);
 	} else {
 		CHECK_RET(altfutex_wake(kaddr, INT_MAX, kf), 0);
-		tu_check_asleep(&w, 20);
+		t_waiter_check_asleep(&w, 20);
 		CHECK_RET(altfutex_wake(waddr, INT_MAX, wf), 1);
-		tu_expect_within(&w, 0, 5000);
+		t_waiter_expect_within(&w, 0, 5000);
 	}
 	CHECK_RET(altfutex_wake(waddr, INT_MAX, wf), 0);
 	t_log("ok: %s: waiter %s, wake %s%s: %s", mem,
@@ -77,7 +78,7 @@ int main(void)
 	heap[3] = 0;
 	combos(heap + 3, 1, "heap");
 	free(heap);
-	m = tu_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	m = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	combos((uint32_t *)m + 9, 1, "private anonymous");
 
 	fd = tmpfile_fd(pg);
@@ -94,7 +95,7 @@ int main(void)
 	munmap(m, pg);
 	close(fd);
 
-	m = tu_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
+	m = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
 	combos((uint32_t *)m + 14, 0, "MAP_SHARED anonymous");
 
 	fd = memfd_create("altfutex-private-flag", MFD_CLOEXEC);

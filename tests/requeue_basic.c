@@ -2,92 +2,46 @@
 /*
  * REQUEUE and CMP_REQUEUE semantics: counts, FIFO order across a requeue,
  * requeue onto the same key (the 2003 endless loop), only key1's waiters
- * move (bug B13 of the seed thread), moved waiters answer to key2 only,
- * requeue between private and shared keys, and argument errors.
+ * move (none of key2's own: a requeue that took the wrong key as its
+ * source would move them), moved waiters answer to key2 only, requeue
+ * between private and shared keys, and argument errors.
  */
-#include <limits.h>
-#include <pthread.h>
-#include <sys/mman.h>
-
-#include "harness.h"
+#include "helpers.h"
 
 #define MAXW 16
 
-struct waiter {
-	pthread_t thread;
-	pid_t tid;
-	uint32_t *word;
-	unsigned int flags;
-	int id;
-	int ret;
-};
-
-static struct waiter ws[MAXW];
-static int order[MAXW];
-static int norder;
-static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void *waiter_main(void *arg)
-{
-	struct waiter *w = arg;
-
-	__atomic_store_n(&w->tid, t_gettid(), __ATOMIC_RELEASE);
-	w->ret = altfutex_wait(w->word, 0, NULL, w->flags);
-	pthread_mutex_lock(&order_lock);
-	order[norder++] = w->id;
-	pthread_mutex_unlock(&order_lock);
-	return NULL;
-}
+static struct t_waiter ws[MAXW];
 
 /* Start waiter @id on @word and return once it sleeps in the kernel. */
 static void start_waiter(int id, uint32_t *word, unsigned int flags)
 {
-	struct waiter *w = &ws[id];
+	struct t_waiter *w = &ws[id];
 
-	w->word = word;
-	w->flags = flags;
+	t_waiter_init(w, word, 0, flags, NULL, "requeue");
 	w->id = id;
-	w->ret = 1;
-	w->tid = 0;
-	CHECK(!pthread_create(&w->thread, NULL, waiter_main, w), "thread");
-	while (!__atomic_load_n(&w->tid, __ATOMIC_ACQUIRE))
-		t_sleep_ms(1);
-	t_wait_blocked(0, w->tid);
-}
-
-static int returned(void)
-{
-	int n;
-
-	pthread_mutex_lock(&order_lock);
-	n = norder;
-	pthread_mutex_unlock(&order_lock);
-	return n;
+	CHECK(!t_waiter_run(w), "thread");
+	t_waiter_asleep(w);
 }
 
 /* wake(1) on @word and check that waiter @id is the one that returns. */
 static void wake_one_expect(uint32_t *word, unsigned int flags, int id)
 {
-	int before = returned();
-
-	CHECK_RET(altfutex_wake(word, 1, flags), 1);
-	while (returned() == before)
-		t_sleep_ms(1);
-	CHECK(order[before] == id, "woke %d, expected %d", order[before], id);
-	pthread_join(ws[id].thread, NULL);
-	CHECK(ws[id].ret == 0, "waiter %d returned %d", id, ws[id].ret);
+	t_waiter_wake_one(word, flags, &ws[id]);
 }
 
-static void reset(void)
+/* Join waiter @id, which must have returned 0. */
+static void join_woken(int id)
 {
-	norder = 0;
+	int r = t_waiter_join(&ws[id]);
+
+	CHECK(r == 0, "waiter %d returned %d", id, r);
 }
 
 static void test_fifo_across_requeue(uint32_t *a, uint32_t *b)
 {
 	int i;
 
-	reset();
+	t_returned_reset();
 	for (i = 0; i < 8; i++)
 		start_waiter(i, a, 0);		/* A: 0..7 */
 	for (i = 8; i < 12; i++)
@@ -95,11 +49,10 @@ static void test_fifo_across_requeue(uint32_t *a, uint32_t *b)
 
 	/* wake A's oldest, move the next three behind B's own waiters */
 	CHECK_RET(altfutex_requeue(a, b, 1, 3, 0), 4);
-	while (returned() < 1)
-		t_sleep_ms(1);
-	CHECK(order[0] == 0, "requeue woke %d, not the oldest", order[0]);
-	pthread_join(ws[0].thread, NULL);
-	CHECK(ws[0].ret == 0, "woken waiter returned %d", ws[0].ret);
+	t_returned_wait(1);
+	CHECK(t_returned_id(0) == 0, "requeue woke %d, not the oldest",
+	      t_returned_id(0));
+	join_woken(0);
 
 	/* B now holds 8 9 10 11 1 2 3, in that order */
 	wake_one_expect(b, 0, 8);
@@ -121,32 +74,31 @@ static void test_same_key(uint32_t *a, uint32_t *other)
 {
 	int i;
 
-	reset();
+	t_returned_reset();
 	for (i = 0; i < 6; i++)
 		start_waiter(i, a, 0);
 	start_waiter(6, other, 0);	/* same page: maybe the same bucket */
 
 	/* the 2003 lockup: must terminate, wake 2, move the other 4 */
 	CHECK_RET(altfutex_requeue(a, a, 2, INT_MAX, 0), 6);
-	while (returned() < 2)
-		t_sleep_ms(1);
-	pthread_join(ws[0].thread, NULL);
-	pthread_join(ws[1].thread, NULL);
-	CHECK((order[0] == 0 && order[1] == 1) ||
-	      (order[0] == 1 && order[1] == 0), "woke %d %d", order[0],
-	      order[1]);
+	t_returned_wait(2);
+	t_waiter_join(&ws[0]);
+	t_waiter_join(&ws[1]);
+	CHECK((t_returned_id(0) == 0 && t_returned_id(1) == 1) ||
+	      (t_returned_id(0) == 1 && t_returned_id(1) == 0), "woke %d %d",
+	      t_returned_id(0), t_returned_id(1));
 	/* the moved four stay in order, once each */
 	for (i = 2; i < 6; i++)
 		wake_one_expect(a, 0, i);
 	CHECK_RET(altfutex_wake(a, INT_MAX, 0), 0);
 
 	/* requeue onto itself with nothing to wake keeps everybody queued */
-	reset();
+	t_returned_reset();
 	for (i = 0; i < 3; i++)
 		start_waiter(i, a, 0);
 	CHECK_RET(altfutex_cmp_requeue(a, a, 0, INT_MAX, 0, 0), 3);
 	t_sleep_ms(50);
-	CHECK(returned() == 0, "a self-requeue woke somebody");
+	CHECK(t_returned() == 0, "a self-requeue woke somebody");
 	for (i = 0; i < 3; i++)
 		wake_one_expect(a, 0, i);
 	wake_one_expect(other, 0, 6);
@@ -155,15 +107,15 @@ static void test_same_key(uint32_t *a, uint32_t *other)
 
 static void test_moved_answer_to_key2(uint32_t *a, uint32_t *b)
 {
-	reset();
+	t_returned_reset();
 	start_waiter(0, a, 0);
 	start_waiter(1, b, 0);
 	start_waiter(2, a, 0);
-	/* only A's waiters move (B13: the source key was the wrong one) */
+	/* only A's waiters move, not B's own */
 	CHECK_RET(altfutex_requeue(a, b, 0, INT_MAX, 0), 2);
 	CHECK_RET(altfutex_wake(a, INT_MAX, 0), 0);
 	t_sleep_ms(50);
-	CHECK(returned() == 0, "a wake on A found a moved waiter");
+	CHECK(t_returned() == 0, "a wake on A found a moved waiter");
 	wake_one_expect(b, 0, 1);
 	wake_one_expect(b, 0, 0);
 	wake_one_expect(b, 0, 2);
@@ -172,7 +124,7 @@ static void test_moved_answer_to_key2(uint32_t *a, uint32_t *b)
 
 static void test_private_shared(uint32_t *priv, uint32_t *shared)
 {
-	reset();
+	t_returned_reset();
 	/* shared -> private */
 	start_waiter(0, shared, 0);
 	CHECK_RET(altfutex_requeue(shared, priv, 0, 1, 0), 1);

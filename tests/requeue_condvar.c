@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 #define NR_PARTIES	4
 #define DEFAULT_ROUNDS	5000

@@ -15,7 +15,7 @@
 #include <limits.h>
 #include <sys/mman.h>
 
-#include "util.h"
+#include "helpers.h"
 
 #define NR_STRANGERS	32
 #define B_TIMEOUT_MS	4000
@@ -41,7 +41,7 @@ static void map_private_at_fixed(void)
 /* B: sleep on the shared word; 0 if it timed out, 1 if woken, 2 else. */
 static int run_b(void)
 {
-	struct timespec ts = tu_ts_ms(B_TIMEOUT_MS);
+	struct timespec ts = t_ts_ms(B_TIMEOUT_MS);
 	int r = altfutex_wait(shared_word, 0, &ts, 0);
 
 	if (r == -ETIMEDOUT)
@@ -80,24 +80,24 @@ int main(void)
 	CHECK(shared_word != MAP_FAILED, "mmap: %s", strerror(errno));
 	*shared_word = 0;
 
-	b = tu_fork();
+	b = t_fork();
 	if (!b)
 		_exit(run_b());
-	t_wait_blocked(b, b);
+	t_wait_asleep(b, b);
 
-	a = tu_fork();
+	a = t_fork();
 	if (!a)
 		_exit(run_a());
-	r = tu_reap(a);
+	r = t_reap(a);
 	CHECK(r == 1, "A's requeue onto its private word moved %d, expected 1",
 	      r);
 	t_log("ok: A moved B onto (A's mm, %p) and exited", fixed_addr());
 
 	for (i = 0; i < NR_STRANGERS; i++) {
-		c = tu_fork();
+		c = t_fork();
 		if (!c)
 			_exit(run_c());
-		r = tu_reap(c);
+		r = t_reap(c);
 		CHECK(r == 0,
 		      "process %d waking %p in a new mm %s (exit status %d): B's key outlived A's mm",
 		      i, fixed_addr(), r == 100 ? "failed" : "found a waiter",
@@ -106,7 +106,7 @@ int main(void)
 	t_log("ok: %d later processes waking %p in their own mm found nobody",
 	      NR_STRANGERS, fixed_addr());
 
-	r = tu_reap(b);
+	r = t_reap(b);
 	CHECK(r == 0, "B %s", r == 1 ? "was woken through a recycled mm" :
 	      "failed (its wait returned an error other than -ETIMEDOUT)");
 	t_log("ok: B, left on the key of A's exited mm, timed out");

@@ -16,7 +16,7 @@
 #include <limits.h>
 #include <pthread.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 #define NR_WAITERS	6
 #define PHASE_MS	2000

@@ -23,7 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 
-#include "util.h"
+#include "helpers.h"
 
 #define WAIT_MS 200
 #define MAX_MS 600
@@ -66,7 +66,7 @@ static int timed_wait(int raw, long ms)
 		.flags = ALTFUTEX_TIMEOUT,
 		.timeout = { ms / 1000, (ms % 1000) * NSEC_PER_MSEC },
 	};
-	struct timespec ts = tu_ts_ms(ms);
+	struct timespec ts = t_ts_ms(ms);
 	int fd = altfutex_open();
 
 	if (fd < 0)
@@ -142,7 +142,7 @@ static void run_case(int c)
 	pid_t pid;
 
 	CHECK(!pipe2(p, O_CLOEXEC), "pipe: %s", strerror(errno));
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid)
 		child(c, p[1]);
 	close(p[1]);
@@ -151,7 +151,7 @@ static void run_case(int c)
 		CHECK(!ptrace(PTRACE_SEIZE, pid, 0, 0), "PTRACE_SEIZE: %s",
 		      strerror(errno));
 	/* let it sleep in the wait (or fail before) */
-	while (!t_blocked_in_ioctl(pid, pid) && !poll(&pfd, 1, 1))
+	while (t_asleep(pid, pid) != 1 && !poll(&pfd, 1, 1))
 		;
 	t_sig = t_now_ns(CLOCK_MONOTONIC);
 	deadline = t_sig + LIMIT_MS * NSEC_PER_MSEC;
@@ -172,7 +172,7 @@ static void run_case(int c)
 		ms = (int)(res.elapsed / NSEC_PER_MSEC);
 		if (res.ret != -EINTR || late > 500) {
 			t_log("FAIL: %s: %d (%s) %d ms after the signal (wait of %d ms)",
-			      cases[c].what, res.ret, tu_err(res.ret), late,
+			      cases[c].what, res.ret, t_err(res.ret), late,
 			      ms);
 			failures++;
 		} else if (res.rs_ret != -1 || res.rs_errno != EINTR) {
@@ -188,14 +188,14 @@ static void run_case(int c)
 		ms = (int)(res.elapsed / NSEC_PER_MSEC);
 		if (res.ret != -ETIMEDOUT || ms < WAIT_MS || ms > MAX_MS) {
 			t_log("FAIL: %s: %d (%s) after %d ms (%d interruptions)",
-			      cases[c].what, res.ret, tu_err(res.ret), ms, n);
+			      cases[c].what, res.ret, t_err(res.ret), ms, n);
 			failures++;
 		} else {
 			t_log("ok: %s: -ETIMEDOUT after %d ms (%d interruptions)",
 			      cases[c].what, ms, n);
 		}
 	}
-	tu_reap(pid);	/* if interrupt() reaped it, this just forgets it */
+	t_reap(pid);	/* if interrupt() reaped it, this just forgets it */
 	close(p[0]);
 }
 

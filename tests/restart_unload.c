@@ -21,7 +21,7 @@
 #include <setjmp.h>
 #include <sys/ioctl.h>
 
-#include "util.h"
+#include "helpers.h"
 
 static uint32_t word;
 static sigjmp_buf jump;
@@ -75,7 +75,7 @@ static int child(int in, int out, int close_dev, int want, long ms)
 	r = syscall(SYS_restart_syscall);
 	r = r < 0 ? -errno : r;
 	dt = (t_now_ns(CLOCK_MONOTONIC) - t0) / NSEC_PER_MSEC;
-	fprintf(stderr, "restart_syscall: %s after %lld ms\n", tu_err((int)r),
+	fprintf(stderr, "restart_syscall: %s after %lld ms\n", t_err((int)r),
 		(long long)dt);
 	return r == want ? 0 : 1;
 }
@@ -89,10 +89,10 @@ static pid_t start(int p_in[2], int p_out[2], int close_dev, int want,
 
 	if (pipe(p_in) || pipe(p_out))
 		t_fail("pipe: %s", strerror(errno));
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid)
 		_exit(child(p_in[0], p_out[1], close_dev, want, ms));
-	t_wait_blocked(pid, pid);
+	t_wait_asleep(pid, pid);
 	kill(pid, SIGUSR1);
 	CHECK(read(p_out[0], &c, 1) == 1, "child died before its handler");
 	return pid;
@@ -114,7 +114,7 @@ int main(void)
 	/* loaded: the wait resumes and ends when it was due (1 s) */
 	pid = start(in, out, 0, -ETIMEDOUT, 1000);
 	CHECK(write(in[1], &c, 1) == 1, "write");
-	CHECK(tu_reap(pid) == 0, "restart_syscall with the module loaded");
+	CHECK(t_reap(pid) == 0, "restart_syscall with the module loaded");
 	t_log("ok: restart_syscall after siglongjmp resumes the wait");
 
 	/* unloaded meanwhile: nothing to restart */
@@ -122,7 +122,7 @@ int main(void)
 	CHECK(syscall(SYS_delete_module, "altfutex", O_NONBLOCK) == 0,
 	      "delete_module: %s", strerror(errno));
 	CHECK(write(in[1], &c, 1) == 1, "write");
-	CHECK(tu_reap(pid) == 0, "restart_syscall after the unload");
+	CHECK(t_reap(pid) == 0, "restart_syscall after the unload");
 	t_log("ok: restart_syscall after rmmod: EINTR");
 	return T_PASS;
 }

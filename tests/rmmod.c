@@ -13,10 +13,10 @@
  * The parent never calls the library: it would keep the device open.
  * Skipped (77) unless root and ALTFUTEX_KO is set.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "fdpass.h"
-#include "util.h"
+#include "helpers.h"
 
 #define DEV "/dev/altfutex"
 
@@ -70,16 +70,7 @@ static int dev_exists(void)
 
 static long module_refs(void)
 {
-	char buf[32] = "";
-	FILE *f = fopen("/sys/module/altfutex/refcnt", "re");
-	long v = -1;
-
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			v = strtol(buf, NULL, 10);
-		fclose(f);
-	}
-	return v;
+	return t_read_long("/sys/module/altfutex/refcnt");
 }
 
 /* Wait up to @ms for /dev/altfutex to exist (@want 1) or not (0). */
@@ -139,7 +130,7 @@ static void check_busy_waiter(void)
 	int r;
 
 	CHECK(!pipe2(child_pipe, O_CLOEXEC), "pipe: %s", strerror(errno));
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
 		close(child_pipe[1]);
 		if (pthread_create(&th, NULL, child_waker, NULL))
@@ -148,36 +139,30 @@ static void check_busy_waiter(void)
 		_exit(r == 0 ? 0 : 3);
 	}
 	close(child_pipe[0]);
-	while ((r = tu_asleep(pid, pid)) != 1) {
-		CHECK(r == 0, "the waiting child died");
-		t_sleep_ms(1);
-	}
+	t_wait_asleep(pid, pid);
 	t_log("child %d sleeps in a wait; module refcnt %ld", pid, module_refs());
 
 	expect_refused("while a child sleeps in a wait");
-	CHECK(tu_asleep(pid, pid) == 1, "the waiter woke up");
+	CHECK(t_asleep(pid, pid) == 1, "the waiter woke up");
 
 	/* the waiter is still served */
 	CHECK(write(child_pipe[1], "w", 1) == 1, "write: %s", strerror(errno));
-	r = tu_reap(pid);
+	r = t_reap(pid);
 	CHECK(r == 0, "child exited with %d: its wait was not woken properly",
 	      r);
 	close(child_pipe[1]);
 	t_log("ok: after the refused unload the child's waiter was woken (0)");
 
 	/* a killed waiter lets go too */
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
 		altfutex_wait(&child_word, 0, NULL, 0);
 		_exit(4);
 	}
-	while ((r = tu_asleep(pid, pid)) != 1) {
-		CHECK(r == 0, "the waiting child died");
-		t_sleep_ms(1);
-	}
+	t_wait_asleep(pid, pid);
 	expect_refused("while a second child waits");
 	kill(pid, SIGKILL);
-	r = tu_reap(pid);
+	r = t_reap(pid);
 	CHECK(r == -1, "killed child exited with %d", r);
 	t_log("ok: the second waiting child was killed");
 }
@@ -191,7 +176,7 @@ static void check_busy_open(void)
 	int r;
 
 	CHECK(!pipe2(ready, O_CLOEXEC) && !pipe2(hold, O_CLOEXEC), "pipe");
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
 		int fd = open(DEV, O_RDWR | O_CLOEXEC);
 
@@ -213,7 +198,7 @@ static void check_busy_open(void)
 	expect_refused("while a child holds " DEV " open");
 	close(hold[1]);
 	close(ready[0]);
-	r = tu_reap(pid);
+	r = t_reap(pid);
 	CHECK(r == 0, "holding child exited with %d", r);
 	t_log("ok: the holding child exited");
 }
@@ -231,7 +216,7 @@ static void check_busy_fd(void)
 
 	CHECK(!socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv),
 	      "socketpair");
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
 		static uint32_t word;
 
@@ -241,7 +226,7 @@ static void check_busy_fd(void)
 		t_send_fd(sv[0], fd);
 		_exit(0);
 	}
-	r = tu_reap(pid);
+	r = t_reap(pid);
 	CHECK(r == 0, "fd-creating child exited with %d", r);
 	fd = t_recv_fd(sv[1]);
 	close(sv[0]);
@@ -272,10 +257,10 @@ static void check_unload(void)
 	CHECK(wait_dev(0, 2000), DEV " is still there after the unload");
 	t_log("ok: " DEV " disappeared");
 
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid)
 		_exit(altfutex_open() == -ENOENT ? 0 : 1);
-	r = tu_reap(pid);
+	r = t_reap(pid);
 	CHECK(r == 0, "altfutex_open() without the module was not -ENOENT");
 	t_log("ok: without the module altfutex_open() is -ENOENT");
 }
@@ -303,7 +288,7 @@ static void check_hash_size(void)
 
 static void check_reload(void)
 {
-	struct tu_waiter w;
+	struct t_waiter w;
 	struct stat st;
 	pid_t pid;
 	int r;
@@ -318,14 +303,14 @@ static void check_reload(void)
 	      " is back, crw-rw-rw-", ko, params);
 	check_hash_size();
 
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
-		tu_start(&w, &rt_word, 0, 0, TU_SAFETY_MS, "waiter");
+		t_waiter_start(&w, &rt_word, 0, 0, T_SAFETY_MS, "waiter");
 		CHECK_RET(altfutex_wake(&rt_word, 1, 0), 1);
-		tu_expect(&w, 0);
+		t_waiter_expect(&w, 0);
 		_exit(0);
 	}
-	r = tu_reap(pid);
+	r = t_reap(pid);
 	CHECK(r == 0, "wait/wake round trip on the reloaded module failed");
 	t_log("ok: the reloaded module works (wait/wake round trip)");
 }

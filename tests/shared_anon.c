@@ -2,30 +2,31 @@
 /*
  * shared_anon: MAP_SHARED|MAP_ANONYMOUS memory, and MAP_SHARED /dev/zero,
  * inherited across fork() is one futex namespace for parent and child
- * (DESIGN-NOTES req 17); two such regions are different objects; and
- * with ALTFUTEX_PRIVATE on both sides the key is per process, so the
- * child's private wake does not wake the parent's private waiter.
+ * (keyed by its backing inode: the README's "Keys: what "the same futex"
+ * means"); two such regions are different objects; and with
+ * ALTFUTEX_PRIVATE on both sides the key is per process, so the child's
+ * private wake does not wake the parent's private waiter.
  */
-#include "shm_util.h"
+#include "helpers.h"
 
 static void check_shared(const char *what, char *sa, size_t pg)
 {
 	struct puppet c, late;
-	struct waiter w;
+	struct p_waiter w;
 	char *word = sa + pg + 128;
 
 	puppet_start(&c, "child", NULL, NULL);
 
-	w = w_start(NULL, word, 0, 0, SAFETY_MS, "parent");
+	w = w_start(NULL, word, 0, 0, T_SAFETY_MS, "parent");
 	CHECK_RET(p_wake(&c, word, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(&c, word, 0, 0, SAFETY_MS, "child");
+	w = w_start(&c, word, 0, 0, T_SAFETY_MS, "child");
 	CHECK_RET(p_wake(NULL, word, INT_MAX, 0), 1);
 	w_expect(&w, 0);
 	t_log("ok: %s: parent and child wake each other", what);
 
 	/* offsets stay independent */
-	w = w_start(&c, word + 4, 0, 0, SAFETY_MS, "child@+4");
+	w = w_start(&c, word + 4, 0, 0, T_SAFETY_MS, "child@+4");
 	CHECK_RET(p_wake(NULL, word, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(NULL, word - pg, INT_MAX, 0), 0);
 	w_check_asleep(&w, 20);
@@ -34,7 +35,7 @@ static void check_shared(const char *what, char *sa, size_t pg)
 	t_log("ok: %s: other byte offsets and pages are other futexes", what);
 
 	/* a child forked while the parent's waiter sleeps */
-	w = w_start(NULL, word, 0, 0, SAFETY_MS, "parent");
+	w = w_start(NULL, word, 0, 0, T_SAFETY_MS, "parent");
 	puppet_start(&late, "late child", NULL, NULL);
 	CHECK_RET(p_wake(&late, word, INT_MAX, 0), 1);
 	w_expect(&w, 0);
@@ -42,12 +43,14 @@ static void check_shared(const char *what, char *sa, size_t pg)
 	t_log("ok: %s: a child forked while the parent sleeps wakes it", what);
 
 	/* ALTFUTEX_PRIVATE on both sides: per process */
-	w = w_start(NULL, word, 0, ALTFUTEX_PRIVATE, SAFETY_MS, "parent/private");
+	w = w_start(NULL, word, 0, ALTFUTEX_PRIVATE, T_SAFETY_MS,
+		    "parent/private");
 	CHECK_RET(p_wake(&c, word, INT_MAX, ALTFUTEX_PRIVATE), 0);
 	w_check_asleep(&w, 50);
 	CHECK_RET(p_wake(NULL, word, INT_MAX, ALTFUTEX_PRIVATE), 1);
 	w_expect(&w, 0);
-	w = w_start(&c, word, 0, ALTFUTEX_PRIVATE, SAFETY_MS, "child/private");
+	w = w_start(&c, word, 0, ALTFUTEX_PRIVATE, T_SAFETY_MS,
+		    "child/private");
 	CHECK_RET(p_wake(NULL, word, INT_MAX, ALTFUTEX_PRIVATE), 0);
 	w_check_asleep(&w, 50);
 	CHECK_RET(p_wake(&c, word, INT_MAX, ALTFUTEX_PRIVATE), 1);
@@ -62,7 +65,7 @@ int main(void)
 {
 	size_t pg = PGSZ;
 	char *sa, *sa2, *za;
-	struct waiter w;
+	struct p_waiter w;
 	int zfd;
 
 	t_init("shared_anon", 60);
@@ -75,7 +78,7 @@ int main(void)
 	check_shared("MAP_SHARED|MAP_ANONYMOUS", sa, pg);
 
 	/* two MAP_SHARED anonymous regions are two objects */
-	w = w_start(NULL, sa + pg + 128, 0, 0, SAFETY_MS, "region 1");
+	w = w_start(NULL, sa + pg + 128, 0, 0, T_SAFETY_MS, "region 1");
 	CHECK_RET(altfutex_wake(U32_AT(sa2, pg + 128), INT_MAX, 0), 0);
 	w_check_asleep(&w, 20);
 	CHECK_RET(altfutex_wake(U32_AT(sa, pg + 128), INT_MAX, 0), 1);

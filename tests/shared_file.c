@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * shared_file: a regular file mapped MAP_SHARED is keyed by (inode, file
- * offset) (CONTRACT keys table; DESIGN-NOTES req 15, 18, 38, 40):
+ * offset) (the README's "Keys: what "the same futex" means"):
  *  - two processes that map it at different addresses and different mmap
  *    offsets, each through its own open(), wake each other;
  *  - munmap + mmap at a new address in the waker: the sleeping waiter
@@ -23,7 +23,7 @@
 #include <sys/mount.h>
 #include <sys/statfs.h>
 
-#include "shm_util.h"
+#include "helpers.h"
 
 #define MAX_DIRS 16
 #define RAMFS_MAGIC_ 0x858458f6
@@ -59,7 +59,7 @@ static void test_dir(const char *dir, const char *fsname)
 	size_t off = pg + 512;	/* file offset of the word */
 	struct puppet c1, c2;
 	char *ma, *ma2, *mb, *mc, *mr, *win, *mf2;
-	struct waiter w;
+	struct p_waiter w;
 	int fd, fd1, fdro, fd2;
 	char path2[300];
 
@@ -72,7 +72,7 @@ static void test_dir(const char *dir, const char *fsname)
 	CHECK(ma != MAP_FAILED, "mmap: %s", strerror(errno));
 	ma2 = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pg);
 	CHECK(ma2 != MAP_FAILED, "mmap: %s", strerror(errno));
-	win = reserve_va(16 * pg);
+	win = t_reserve(16 * pg);
 
 	puppet_start(&c1, "c1", NULL, NULL);
 	puppet_start(&c2, "c2", NULL, NULL);
@@ -95,13 +95,13 @@ static void test_dir(const char *dir, const char *fsname)
 	p_store(NULL, ma + off, 0);
 
 	/* different addresses, different mmap offsets, separate opens */
-	w = w_start(NULL, ma + off, 0, 0, SAFETY_MS, "self@ma");
+	w = w_start(NULL, ma + off, 0, 0, T_SAFETY_MS, "self@ma");
 	CHECK_RET(p_wake(&c1, mc + 512, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(&c1, mb + off, 0, 0, SAFETY_MS, "c1@mb");
+	w = w_start(&c1, mb + off, 0, 0, T_SAFETY_MS, "c1@mb");
 	CHECK_RET(p_wake(NULL, ma2 + 512, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(&c1, mc + 512, 0, 0, SAFETY_MS, "c1@mc");
+	w = w_start(&c1, mc + 512, 0, 0, T_SAFETY_MS, "c1@mc");
 	CHECK_RET(p_wake(&c1, mb + off, INT_MAX, 0), 1);
 	w_expect(&w, 0);
 	t_log("ok: %s: processes and aliases at different addresses and mmap offsets meet",
@@ -115,7 +115,7 @@ static void test_dir(const char *dir, const char *fsname)
 	CHECK(ftruncate(fd2, 3 * pg) == 0, "ftruncate: %s", strerror(errno));
 	mf2 = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
 	CHECK(mf2 != MAP_FAILED, "mmap: %s", strerror(errno));
-	w = w_start(&c1, mb + off, 0, 0, SAFETY_MS, "c1@mb");
+	w = w_start(&c1, mb + off, 0, 0, T_SAFETY_MS, "c1@mb");
 	CHECK_RET(p_wake(NULL, mf2 + off, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(NULL, ma + off + 4, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(NULL, ma + off + pg, INT_MAX, 0), 0);
@@ -127,7 +127,7 @@ static void test_dir(const char *dir, const char *fsname)
 	t_log("ok: %s: another file, byte offset or page is another futex", fsname);
 
 	/* munmap + remap at a new address in the waker */
-	w = w_start(&c1, mc + 512, 0, 0, SAFETY_MS, "c1@mc");
+	w = w_start(&c1, mc + 512, 0, 0, T_SAFETY_MS, "c1@mc");
 	{
 		char *mn = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
 			       MAP_SHARED, fd, pg);
@@ -145,7 +145,7 @@ static void test_dir(const char *dir, const char *fsname)
 	      fsname);
 
 	/* the waiter's own mapping goes away while it sleeps */
-	w = w_start(&c1, mb + off, 0, 0, SAFETY_MS, "c1@mb");
+	w = w_start(&c1, mb + off, 0, 0, T_SAFETY_MS, "c1@mb");
 	p_munmap(&c1, mb, 3 * pg);
 	w_check_asleep(&w, 10);
 	CHECK_RET(p_wake(&c1, mb + off, INT_MAX, 0), -EFAULT);
@@ -160,11 +160,11 @@ static void test_dir(const char *dir, const char *fsname)
 	{
 		char *mm = win + 12 * pg;
 
-		w = w_start(&c1, mb + off, 0, 0, SAFETY_MS, "c1@mb");
+		w = w_start(&c1, mb + off, 0, 0, T_SAFETY_MS, "c1@mb");
 		p_mremap(&c1, mb, 3 * pg, mm);
 		CHECK_RET(p_wake(&c1, mm + off, INT_MAX, 0), 1);
 		w_expect(&w, 0);
-		w = w_start(&c1, mm + off, 0, 0, SAFETY_MS, "c1@moved");
+		w = w_start(&c1, mm + off, 0, 0, T_SAFETY_MS, "c1@moved");
 		p_mremap(&c1, mm, 3 * pg, mb);
 		CHECK_RET(p_wake(NULL, ma + off, INT_MAX, 0), 1);
 		w_expect(&w, 0);
@@ -174,13 +174,13 @@ static void test_dir(const char *dir, const char *fsname)
 
 	/* read-only MAP_SHARED mapping of an O_RDONLY fd */
 	p_store(NULL, ma + off, 0);
-	w = w_start(&c2, mr + off, 0, 0, SAFETY_MS, "c2@mr(ro)");
+	w = w_start(&c2, mr + off, 0, 0, T_SAFETY_MS, "c2@mr(ro)");
 	p_store(&c1, mb + off, 1);
 	CHECK_RET(p_wake(&c1, mb + off, INT_MAX, 0), 1);
 	w_expect(&w, 0);
 	CHECK_RET(p_wait(&c2, mr + off, 0, 0, 0), -EAGAIN);
 	CHECK_RET(p_wait(&c2, mr + off, 1, 0, 1), -ETIMEDOUT);
-	w = w_start(&c1, mc + 512, 1, 0, SAFETY_MS, "c1@mc");
+	w = w_start(&c1, mc + 512, 1, 0, T_SAFETY_MS, "c1@mc");
 	CHECK_RET(p_wake(&c2, mr + off, INT_MAX, 0), 1);
 	w_expect(&w, 0);
 	t_log("ok: %s: read-only mapping of an O_RDONLY fd: waits, reads, wakes",
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 	static const char * const defaults[] = {
 		".", "/tmp", "/var/tmp", "/dev/shm", "/run",
 	};
-	const char *disk = getenv("ALTFUTEX_VM_DISK");
+	const char *disk = t_vm_disk();
 	const char *dirs[MAX_DIRS];
 	int ndirs = 0;
 	dev_t seen[MAX_DIRS];
@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < (int)(sizeof(defaults) / sizeof(*defaults)); i++)
 			dirs[ndirs++] = defaults[i];
 		/* the test VM's disk file system (scripts/vm-init.sh) */
-		if (disk && *disk)
+		if (disk)
 			dirs[ndirs++] = disk;
 	}
 	g_owner = getpid();

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * shared_memfd: a memfd is one futex namespace for every process that
- * maps it, whatever address or mmap offset each one uses (CONTRACT, keys
- * table; DESIGN-NOTES req 15, 18, 19).
+ * maps it, whatever address or mmap offset each one uses: it is keyed by
+ * (inode, byte offset), as the README's "Keys: what "the same futex"
+ * means" says.
  *
  *   self  maps the memfd at ma (offset 0, 2 pages) and again at me (offset
  *         1 page, 1 page): two aliases in one process;
@@ -22,66 +23,28 @@
  * are different futexes.  As root the test reserves two huge pages for
  * this if none are free; otherwise that part is skipped, with a note.
  */
-#include "shm_util.h"
+#include "helpers.h"
 
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 0x0004U
 #endif
 
-/* A field of /proc/meminfo, or -1. */
-static long meminfo_field(const char *field)
-{
-	char line[128];
-	size_t len = strlen(field);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, field, len) && line[len] == ':') {
-			v = atol(line + len + 1);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-static long read_long(const char *path)
-{
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atol(buf) : -1;
-}
-
 static int write_long(const char *path, long v)
 {
 	char buf[32];
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
 
-	if (fd < 0)
-		return -1;
 	snprintf(buf, sizeof(buf), "%ld\n", v);
-	ok = write(fd, buf, strlen(buf)) == (ssize_t)strlen(buf);
-	close(fd);
-	return ok ? 0 : -1;
+	return t_write_str(path, buf) ? -1 : 0;
 }
 
 static void hugetlb_part(void)
 {
 	static const char nr_path[] = "/proc/sys/vm/nr_hugepages";
-	size_t pg = PGSZ, hp = (size_t)meminfo_field("Hugepagesize") * 1024;
-	long nr = -1, nfree = meminfo_field("HugePages_Free");
+	size_t pg = PGSZ, hp = (size_t)t_meminfo_kb("Hugepagesize") * 1024;
+	long nr = -1, nfree = t_meminfo_kb("HugePages_Free");
 	size_t off = hp + 3 * pg + 64;	/* huge page 1, 4 KiB part 3 */
 	struct puppet c;
-	struct waiter w;
+	struct p_waiter w;
 	char *ma, *mb;
 	int fd;
 
@@ -90,7 +53,7 @@ static void hugetlb_part(void)
 		return;
 	}
 	if (nfree < 2 && geteuid() == 0) {
-		nr = read_long(nr_path);
+		nr = t_read_long(nr_path);
 		if (nr < 0 || write_long(nr_path, nr + 2 - nfree))
 			nr = -1;
 	}
@@ -117,14 +80,14 @@ static void hugetlb_part(void)
 	      hp / 1024, off, ma + off, mb + off - hp);
 	CHECK(mb != ma + hp, "mappings must be at different addresses");
 
-	w = w_start(&c, mb + off - hp, 0, 0, SAFETY_MS, "child@huge");
+	w = w_start(&c, mb + off - hp, 0, 0, T_SAFETY_MS, "child@huge");
 	CHECK_RET(p_wake(NULL, ma + hp + 64, INT_MAX, 0), 0);	 /* part 0 */
 	CHECK_RET(p_wake(NULL, ma + off - hp, INT_MAX, 0), 0);	 /* huge page 0 */
 	CHECK_RET(p_wake(NULL, ma + off + pg, INT_MAX, 0), 0);	 /* part 4 */
 	w_check_asleep(&w, 20);
 	CHECK_RET(p_wake(NULL, ma + off, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(NULL, ma + hp + 64, 0, 0, SAFETY_MS, "self@huge");
+	w = w_start(NULL, ma + hp + 64, 0, 0, T_SAFETY_MS, "self@huge");
 	CHECK_RET(p_wake(&c, mb + 3 * pg + 64, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(&c, mb + 64, INT_MAX, 0), 1);
 	w_expect(&w, 0);
@@ -141,7 +104,7 @@ out:
 int main(void)
 {
 	struct puppet c1, c2;
-	struct waiter w1, w2, w3;
+	struct p_waiter w1, w2, w3;
 	size_t pg = PGSZ;
 	size_t off = pg + 64;		/* file offset of the word */
 	char *ma, *mb, *mc, *md, *me, *win;
@@ -150,10 +113,10 @@ int main(void)
 
 	t_init("shared_memfd", 60);
 
-	fd = make_memfd("shared_memfd", 2 * pg);
+	fd = t_memfd("shared_memfd", 2 * pg);
 	ma = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	CHECK(ma != MAP_FAILED, "mmap: %s", strerror(errno));
-	win = reserve_va(16 * pg);
+	win = t_reserve(16 * pg);
 
 	puppet_start(&c1, "c1", NULL, NULL);
 	puppet_start(&c2, "c2", NULL, NULL);
@@ -183,33 +146,33 @@ int main(void)
 	t_log("ok: the word is the same memory in all mappings");
 
 	/* 1. fork-inherited mapping at the same address, different mm */
-	w1 = w_start(NULL, ma + off, 0, 0, SAFETY_MS, "self@ma");
+	w1 = w_start(NULL, ma + off, 0, 0, T_SAFETY_MS, "self@ma");
 	CHECK_RET(p_wake(&c1, ma + off, 1, 0), 1);
 	w_expect(&w1, 0);
 	t_log("ok: c1 wakes self through the inherited mapping");
 
 	/* 2. other address, same offset, other process */
-	w1 = w_start(&c1, mb + off, 0, 0, SAFETY_MS, "c1@mb");
+	w1 = w_start(&c1, mb + off, 0, 0, T_SAFETY_MS, "c1@mb");
 	CHECK_RET(p_wake(NULL, ma + off, 1, 0), 1);
 	w_expect(&w1, 0);
-	w1 = w_start(NULL, ma + off, 0, 0, SAFETY_MS, "self@ma");
+	w1 = w_start(NULL, ma + off, 0, 0, T_SAFETY_MS, "self@ma");
 	CHECK_RET(p_wake(&c2, md + off, 1, 0), 1);
 	w_expect(&w1, 0);
 	t_log("ok: wakes cross processes mapping at different addresses");
 
 	/* 3. other mmap offset: the same file byte at page offset 64 */
-	w1 = w_start(NULL, ma + off, 0, 0, SAFETY_MS, "self@ma");
+	w1 = w_start(NULL, ma + off, 0, 0, T_SAFETY_MS, "self@ma");
 	CHECK_RET(p_wake(&c1, mc + 64, 1, 0), 1);
 	w_expect(&w1, 0);
-	w1 = w_start(&c1, mc + 64, 0, 0, SAFETY_MS, "c1@mc");
+	w1 = w_start(&c1, mc + 64, 0, 0, T_SAFETY_MS, "c1@mc");
 	CHECK_RET(p_wake(&c2, md + off, 1, 0), 1);
 	w_expect(&w1, 0);
 	t_log("ok: wakes cross mappings made at different mmap offsets");
 
 	/* 4. three processes: exact counts, oldest first */
-	w1 = w_start(NULL, ma + off, 0, 0, SAFETY_MS, "self@ma");
-	w2 = w_start(&c1, mb + off, 0, 0, SAFETY_MS, "c1@mb");
-	w3 = w_start(&c2, md + off, 0, 0, SAFETY_MS, "c2@md");
+	w1 = w_start(NULL, ma + off, 0, 0, T_SAFETY_MS, "self@ma");
+	w2 = w_start(&c1, mb + off, 0, 0, T_SAFETY_MS, "c1@mb");
+	w3 = w_start(&c2, md + off, 0, 0, T_SAFETY_MS, "c2@md");
 	CHECK_RET(p_wake(&c1, mc + 64, 1, 0), 1);
 	w_expect(&w1, 0);
 	w_check_asleep(&w2, 20);
@@ -221,9 +184,9 @@ int main(void)
 	t_log("ok: three processes: wake(1) woke the oldest, wake(INT_MAX) returned 2, then 0");
 
 	/* 5. different byte offsets (and pages) are different futexes */
-	w1 = w_start(NULL, ma + off, 0, 0, SAFETY_MS, "self@+0");
-	w2 = w_start(&c1, mb + off + 4, 0, 0, SAFETY_MS, "c1@+4");
-	w3 = w_start(&c2, md + off + 8, 0, 0, SAFETY_MS, "c2@+8");
+	w1 = w_start(NULL, ma + off, 0, 0, T_SAFETY_MS, "self@+0");
+	w2 = w_start(&c1, mb + off + 4, 0, 0, T_SAFETY_MS, "c1@+4");
+	w3 = w_start(&c2, md + off + 8, 0, 0, T_SAFETY_MS, "c2@+8");
 	CHECK_RET(p_wake(&c2, md + off + 12, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(&c1, mb + 64, INT_MAX, 0), 0);	/* page 0, same in-page offset */
 	CHECK_RET(p_wake(NULL, ma + off + 2 * 64, INT_MAX, 0), 0);
@@ -239,19 +202,19 @@ int main(void)
 	t_log("ok: offsets +0, +4, +8 in a page, and another page, are independent");
 
 	/* 6. two aliases of the memfd in one process */
-	w1 = w_start(NULL, ma + off, 0, 0, SAFETY_MS, "self@ma");
+	w1 = w_start(NULL, ma + off, 0, 0, T_SAFETY_MS, "self@ma");
 	CHECK_RET(p_wake(NULL, me + 64, 1, 0), 1);
 	w_expect(&w1, 0);
-	w1 = w_start(NULL, me + 64, 0, 0, SAFETY_MS, "self@me");
+	w1 = w_start(NULL, me + 64, 0, 0, T_SAFETY_MS, "self@me");
 	CHECK_RET(p_wake(NULL, ma + off, 1, 0), 1);
 	w_expect(&w1, 0);
-	w1 = w_start(&c1, mc + 64, 0, 0, SAFETY_MS, "c1@mc");
+	w1 = w_start(&c1, mc + 64, 0, 0, T_SAFETY_MS, "c1@mc");
 	CHECK_RET(p_wake(&c1, mb + off, 1, 0), 1);
 	w_expect(&w1, 0);
 	t_log("ok: two aliases of the memfd in one process meet (same and different mmap offsets)");
 
 	/* 7. the mapping the waker uses may be brand new */
-	w1 = w_start(&c1, mb + off, 0, 0, SAFETY_MS, "c1@mb");
+	w1 = w_start(&c1, mb + off, 0, 0, T_SAFETY_MS, "c1@mb");
 	p_munmap(&c2, md, 2 * pg);
 	md = p_mmap(&c2, win + 12 * pg, pg, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_FIXED, fd2, pg);
@@ -265,7 +228,7 @@ int main(void)
 
 		puppet_start(&k, "victim", NULL, NULL);
 		w1 = w_start(&k, ma + off, 0, 0, -1, "victim@ma");
-		w2 = w_start(&c1, mb + off, 0, 0, SAFETY_MS, "c1@mb");
+		w2 = w_start(&c1, mb + off, 0, 0, T_SAFETY_MS, "c1@mb");
 		puppet_kill(&k);
 		CHECK_RET(p_wake(&c2, md + 64, 1, 0), 1);
 		w_expect(&w2, 0);

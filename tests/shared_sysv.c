@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * shared_sysv: a SysV shm segment attached at different addresses in two
- * processes, and twice in one process, is one futex namespace
- * (DESIGN-NOTES req 16); another segment is another namespace; after
- * IPC_RMID a sleeping waiter is still woken through any attachment that
- * remains.
+ * processes, and twice in one process, is one futex namespace (keyed by
+ * its backing inode: the README's "Keys: what "the same futex" means");
+ * another segment is another namespace; after IPC_RMID a sleeping waiter
+ * is still woken through any attachment that remains.
  */
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
-#include "shm_util.h"
+#include "helpers.h"
 
 static int g_shmid;
 
@@ -41,7 +41,7 @@ int main(void)
 	size_t pg = PGSZ;
 	size_t off = pg + 256;
 	struct puppet c;
-	struct waiter w;
+	struct p_waiter w;
 	char *ma, *ma2, *mb, *mb2, *mo, *win;
 	int other;
 
@@ -54,7 +54,7 @@ int main(void)
 	other = shmget(IPC_PRIVATE, 2 * pg, IPC_CREAT | 0600);
 	CHECK(other >= 0, "shmget: %s", strerror(errno));
 
-	win = reserve_va(8 * pg);
+	win = t_reserve(8 * pg);
 	ma = p_attach(NULL, NULL);
 	ma2 = p_attach(NULL, NULL);
 	mo = shmat(other, NULL, 0);
@@ -73,23 +73,23 @@ int main(void)
 	CHECK(*U32_AT(ma, off) == 3, "segment not shared");
 	p_store(NULL, ma2 + off, 0);
 
-	w = w_start(NULL, ma + off, 0, 0, SAFETY_MS, "parent@ma");
+	w = w_start(NULL, ma + off, 0, 0, T_SAFETY_MS, "parent@ma");
 	CHECK_RET(p_wake(&c, mb + off, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(&c, mb + off, 0, 0, SAFETY_MS, "child@mb");
+	w = w_start(&c, mb + off, 0, 0, T_SAFETY_MS, "child@mb");
 	CHECK_RET(p_wake(NULL, ma2 + off, INT_MAX, 0), 1);
 	w_expect(&w, 0);
 	t_log("ok: parent and child wake each other through different attachments");
 
-	w = w_start(NULL, ma + off, 0, 0, SAFETY_MS, "parent@ma");
+	w = w_start(NULL, ma + off, 0, 0, T_SAFETY_MS, "parent@ma");
 	CHECK_RET(p_wake(NULL, ma2 + off, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(&c, mb2 + off, 0, 0, SAFETY_MS, "child@mb2");
+	w = w_start(&c, mb2 + off, 0, 0, T_SAFETY_MS, "child@mb2");
 	CHECK_RET(p_wake(&c, mb + off, INT_MAX, 0), 1);
 	w_expect(&w, 0);
 	t_log("ok: two attachments in one process meet");
 
-	w = w_start(&c, mb + off, 0, 0, SAFETY_MS, "child@mb");
+	w = w_start(&c, mb + off, 0, 0, T_SAFETY_MS, "child@mb");
 	CHECK_RET(p_wake(NULL, mo + off, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(NULL, ma + off + 4, INT_MAX, 0), 0);
 	CHECK_RET(p_wake(NULL, ma + off - pg, INT_MAX, 0), 0);
@@ -99,7 +99,7 @@ int main(void)
 	t_log("ok: another segment, another byte offset, another page: other futexes");
 
 	/* IPC_RMID while a waiter sleeps */
-	w = w_start(&c, mb + off, 0, 0, SAFETY_MS, "child@mb");
+	w = w_start(&c, mb + off, 0, 0, T_SAFETY_MS, "child@mb");
 	CHECK(shmctl(g_shmid, IPC_RMID, NULL) == 0, "IPC_RMID: %s",
 	      strerror(errno));
 	CHECK_RET(p_wake(NULL, ma + off, INT_MAX, 0), 1);
@@ -107,7 +107,7 @@ int main(void)
 	t_log("ok: after IPC_RMID a wake through a remaining attachment wakes the waiter");
 
 	/* ... and after the other attachments are gone too */
-	w = w_start(&c, mb + off, 0, 0, SAFETY_MS, "child@mb");
+	w = w_start(&c, mb + off, 0, 0, T_SAFETY_MS, "child@mb");
 	CHECK_RET(p_call(NULL, detach, (uintptr_t)ma), 0);
 	CHECK_RET(p_call(NULL, detach, (uintptr_t)ma2), 0);
 	CHECK_RET(p_call(&c, detach, (uintptr_t)ma), 0);	/* inherited */

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * stress_lock: the lost-wakeup stress (DESIGN-NOTES req 8, 9, 10).
+ * stress_lock: the lost-wakeup stress.  A wait sleeps only while the word
+ * holds its value, atomically with respect to every wake, and a wake
+ * counts exactly the waiters that return 0 because of it (the README's
+ * "API"): no wake may be lost between a waiter's check and its sleep.
  *
  * Two classic futex users, hammered for a bounded time:
  *  - Drepper's three-state mutex ("Futexes Are Tricky", mutex 2:
@@ -26,7 +29,7 @@
  * usage: stress_lock [SECONDS [WORKERS]]   (defaults 3 and 4; SECONDS is
  * the total over the six runs, WORKERS is 2..8)
  */
-#include "shm_util.h"
+#include "helpers.h"
 
 #define MAX_WORKERS 8
 #define FINISH_DEADLINE_S 30	/* after the run, workers must finish */
@@ -538,7 +541,7 @@ int main(int argc, char **argv)
 	munmap(r.st, sizeof(struct state));
 
 	/* processes on a memfd, shared keys */
-	fd = make_memfd("stress_lock", sizeof(struct state));
+	fd = t_memfd("stress_lock", sizeof(struct state));
 	r.memfd = fd;
 	r.st = mmap(NULL, sizeof(struct state), PROT_READ | PROT_WRITE,
 		    MAP_SHARED, fd, 0);

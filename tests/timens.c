@@ -25,7 +25,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 
-#include "util.h"
+#include "helpers.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -66,14 +66,14 @@ static int timed_wait(int c)
 
 	switch (c) {
 	case LIB_REL:
-		ts = tu_ts_ms(WAIT_MS);
+		ts = t_ts_ms(WAIT_MS);
 		return altfutex_wait(&word, 0, &ts, 0);
 	case ABS_MONO:
-		ts = tu_ts_ns(t_now_ns(CLOCK_MONOTONIC) +
+		ts = t_ts_ns(t_now_ns(CLOCK_MONOTONIC) +
 			      WAIT_MS * NSEC_PER_MSEC);
 		return altfutex_wait(&word, 0, &ts, ALTFUTEX_ABSTIME);
 	case ABS_REAL:
-		ts = tu_ts_ns(t_now_ns(CLOCK_REALTIME) +
+		ts = t_ts_ns(t_now_ns(CLOCK_REALTIME) +
 			      WAIT_MS * NSEC_PER_MSEC);
 		return altfutex_wait(&word, 0, &ts,
 				     ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME);
@@ -95,7 +95,7 @@ static void run_case(int c, long off_s)
 
 	CHECK(!pipe2(p, O_CLOEXEC), "pipe: %s", strerror(errno));
 	parent_now = t_now_ns(CLOCK_MONOTONIC);
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
 		res.shift = t_now_ns(CLOCK_MONOTONIC) - parent_now;
 		t0 = t_now_ns(CLOCK_MONOTONIC);
@@ -119,7 +119,7 @@ static void run_case(int c, long off_s)
 		ms = (int)(res.elapsed / NSEC_PER_MSEC);
 		if (res.ret != -ETIMEDOUT || ms < MIN_MS || ms > MAX_MS) {
 			t_log("FAIL: offset %+ld s: %s: %d (%s) after %d ms, expected -ETIMEDOUT",
-			      off_s, case_name[c], res.ret, tu_err(res.ret),
+			      off_s, case_name[c], res.ret, t_err(res.ret),
 			      ms);
 			failures++;
 		} else {
@@ -127,7 +127,7 @@ static void run_case(int c, long off_s)
 			      off_s, case_name[c], ms);
 		}
 	}
-	tu_reap(pid);
+	t_reap(pid);
 	close(p[0]);
 }
 

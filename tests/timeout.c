@@ -8,7 +8,7 @@
  * waiter that timed out is no longer queued; an absolute CLOCK_REALTIME
  * wait follows a clock_settime() (when allowed to set the clock).
  */
-#include "util.h"
+#include "helpers.h"
 
 /* how late a timeout may fire: TCG makes system calls 10-50x slower */
 #define LATE_MS 400
@@ -39,7 +39,7 @@ static void expect_timeout(const char *what, const struct timespec *ts,
 	t1 = t_now_ns(clk);
 	if (r != -ETIMEDOUT)
 		t_fail("%s: wait returned %d (%s), expected -ETIMEDOUT", what,
-		       r, tu_err(r));
+		       r, t_err(r));
 	if (t1 < deadline)
 		t_fail("%s: returned %lld us before the deadline", what,
 		       (long long)((deadline - t1) / 1000));
@@ -60,7 +60,7 @@ static void check_relative(unsigned int pflag)
 {
 	struct timespec ts;
 
-	ts = tu_ts_ms(100);
+	ts = t_ts_ms(100);
 	expect_timeout("relative 100 ms", &ts, pflag, CLOCK_MONOTONIC, 0);
 	ts.tv_sec = 0;
 	ts.tv_nsec = 250 * NSEC_PER_MSEC + 999;
@@ -77,7 +77,7 @@ static void check_relative(unsigned int pflag)
 	ts.tv_nsec = 0;
 	expect_timeout("relative zero", &ts, pflag, CLOCK_MONOTONIC, 0);
 	/* CLOCK_REALTIME without ABSTIME: still relative, on MONOTONIC */
-	ts = tu_ts_ms(100);
+	ts = t_ts_ms(100);
 	expect_timeout("relative 100 ms with ALTFUTEX_CLOCK_REALTIME", &ts,
 		       pflag | ALTFUTEX_CLOCK_REALTIME, CLOCK_MONOTONIC, 0);
 }
@@ -93,17 +93,17 @@ static void check_absolute(unsigned int pflag, clockid_t clk)
 		flags |= ALTFUTEX_CLOCK_REALTIME;
 
 	dl = t_now_ns(clk) + 150 * NSEC_PER_MSEC;
-	ts = tu_ts_ns(dl);
+	ts = t_ts_ns(dl);
 	snprintf(what, sizeof(what), "absolute %s now+150 ms", clk_name(clk));
 	expect_timeout(what, &ts, flags, clk, dl);
 
 	dl = t_now_ns(clk) + 1;
-	ts = tu_ts_ns(dl);
+	ts = t_ts_ns(dl);
 	snprintf(what, sizeof(what), "absolute %s now+1 ns", clk_name(clk));
 	expect_timeout(what, &ts, flags, clk, dl);
 
 	dl = t_now_ns(clk) - NSEC_PER_SEC;
-	ts = tu_ts_ns(dl);
+	ts = t_ts_ns(dl);
 	snprintf(what, sizeof(what), "absolute %s 1 s in the past",
 		 clk_name(clk));
 	expect_timeout(what, &ts, flags, clk, dl);
@@ -135,7 +135,7 @@ static void check_huge(unsigned int pflag)
 		{ 1LL << 40, ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME,
 		  "absolute REALTIME 2^40 s" },
 	};
-	struct tu_waiter w;
+	struct t_waiter w;
 	struct timespec ts;
 	unsigned int i;
 
@@ -143,10 +143,11 @@ static void check_huge(unsigned int pflag)
 		ts.tv_sec = (time_t)c[i].sec;
 		ts.tv_nsec = 999999999;
 		word = 0;
-		tu_start_ts(&w, &word, 0, c[i].flags | pflag, &ts, c[i].what);
-		tu_check_asleep(&w, 20);
+		t_waiter_start_ts(&w, &word, 0, c[i].flags | pflag, &ts,
+				  c[i].what);
+		t_waiter_check_asleep(&w, 20);
 		CHECK_RET(altfutex_wake(&word, 1, pflag), 1);
-		tu_expect(&w, 0);
+		t_waiter_expect(&w, 0);
 	}
 	t_log("ok: flags %#x: huge timeouts (up to INT64_MAX s) sleep until woken",
 	      pflag);
@@ -158,17 +159,17 @@ static void check_huge(unsigned int pflag)
  */
 static void check_dequeued(unsigned int pflag)
 {
-	struct tu_waiter a, b;
+	struct t_waiter a, b;
 
 	word = 0;
-	tu_start(&a, &word, 0, pflag, 200, "timed waiter");
-	tu_start(&b, &word, 0, pflag, TU_SAFETY_MS, "second waiter");
-	tu_expect(&a, -ETIMEDOUT);
+	t_waiter_start(&a, &word, 0, pflag, 200, "timed waiter");
+	t_waiter_start(&b, &word, 0, pflag, T_SAFETY_MS, "second waiter");
+	t_waiter_expect(&a, -ETIMEDOUT);
 	CHECK(a.t_end - a.t_start >= 200 * NSEC_PER_MSEC,
 	      "timed out after %lld ms",
 	      (long long)((a.t_end - a.t_start) / NSEC_PER_MSEC));
 	CHECK_RET(altfutex_wake(&word, 1, pflag), 1);
-	tu_expect_within(&b, 0, 5000);
+	t_waiter_expect_within(&b, 0, 5000);
 	CHECK_RET(altfutex_wake(&word, 1, pflag), 0);
 	t_log("ok: a timed-out waiter left the queue; wake(1) went to the waiter behind it");
 }
@@ -181,13 +182,13 @@ static void check_dequeued(unsigned int pflag)
 static void check_clock_set(void)
 {
 	static uint32_t word2;
-	struct tu_waiter r, m;
+	struct t_waiter r, m;
 	struct timespec ts;
 	int64_t r0, m0, dl;
 
 	r0 = t_now_ns(CLOCK_REALTIME);
 	m0 = t_now_ns(CLOCK_MONOTONIC);
-	ts = tu_ts_ns(r0);
+	ts = t_ts_ns(r0);
 	if (clock_settime(CLOCK_REALTIME, &ts)) {
 		t_log("clock_settime: %s: CLOCK_REALTIME jumps not checked",
 		      strerror(errno));
@@ -198,39 +199,42 @@ static void check_clock_set(void)
 	word = 0;
 	word2 = 0;
 	dl = t_now_ns(CLOCK_REALTIME) + 30 * NSEC_PER_SEC;
-	ts = tu_ts_ns(dl);
-	tu_start_ts(&r, &word, 0, ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME,
-		    &ts, "REALTIME waiter");
-	ts = tu_ts_ns(t_now_ns(CLOCK_MONOTONIC) + 30 * NSEC_PER_SEC);
-	tu_start_ts(&m, &word2, 0, ALTFUTEX_ABSTIME, &ts, "MONOTONIC waiter");
-	ts = tu_ts_ns(t_now_ns(CLOCK_REALTIME) + 60 * NSEC_PER_SEC);
+	ts = t_ts_ns(dl);
+	t_waiter_start_ts(&r, &word, 0,
+			  ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME, &ts,
+			  "REALTIME waiter");
+	ts = t_ts_ns(t_now_ns(CLOCK_MONOTONIC) + 30 * NSEC_PER_SEC);
+	t_waiter_start_ts(&m, &word2, 0, ALTFUTEX_ABSTIME, &ts,
+			  "MONOTONIC waiter");
+	ts = t_ts_ns(t_now_ns(CLOCK_REALTIME) + 60 * NSEC_PER_SEC);
 	CHECK(!clock_settime(CLOCK_REALTIME, &ts), "clock_settime: %s",
 	      strerror(errno));
-	tu_expect_within(&r, -ETIMEDOUT, LATE_MS + 1000);
+	t_waiter_expect_within(&r, -ETIMEDOUT, LATE_MS + 1000);
 	CHECK(t_now_ns(CLOCK_REALTIME) >= dl, "returned before the deadline");
-	tu_check_asleep(&m, 50);
+	t_waiter_check_asleep(&m, 50);
 	CHECK_RET(altfutex_wake(&word2, 1, 0), 1);
-	tu_expect(&m, 0);
+	t_waiter_expect(&m, 0);
 	CHECK_RET(altfutex_wake(&word, 1, 0), 0);
 
 	/* restore, then backward: a deadline 300 ms away moves 1 s later */
-	ts = tu_ts_ns(r0 + (t_now_ns(CLOCK_MONOTONIC) - m0));
+	ts = t_ts_ns(r0 + (t_now_ns(CLOCK_MONOTONIC) - m0));
 	CHECK(!clock_settime(CLOCK_REALTIME, &ts), "clock_settime: %s",
 	      strerror(errno));
 	dl = t_now_ns(CLOCK_REALTIME) + 300 * NSEC_PER_MSEC;
-	ts = tu_ts_ns(dl);
-	tu_start_ts(&r, &word, 0, ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME,
-		    &ts, "REALTIME waiter");
-	ts = tu_ts_ns(t_now_ns(CLOCK_REALTIME) - NSEC_PER_SEC);
+	ts = t_ts_ns(dl);
+	t_waiter_start_ts(&r, &word, 0,
+			  ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME, &ts,
+			  "REALTIME waiter");
+	ts = t_ts_ns(t_now_ns(CLOCK_REALTIME) - NSEC_PER_SEC);
 	CHECK(!clock_settime(CLOCK_REALTIME, &ts), "clock_settime: %s",
 	      strerror(errno));
-	tu_expect_within(&r, -ETIMEDOUT, 1300 + LATE_MS + 1000);
+	t_waiter_expect_within(&r, -ETIMEDOUT, 1300 + LATE_MS + 1000);
 	CHECK(t_now_ns(CLOCK_REALTIME) >= dl, "returned before the deadline");
 	CHECK(r.t_end - r.t_start >= 1000 * NSEC_PER_MSEC,
 	      "returned after %lld ms: the clock going back did not delay it",
 	      (long long)((r.t_end - r.t_start) / NSEC_PER_MSEC));
 
-	ts = tu_ts_ns(r0 + (t_now_ns(CLOCK_MONOTONIC) - m0));
+	ts = t_ts_ns(r0 + (t_now_ns(CLOCK_MONOTONIC) - m0));
 	CHECK(!clock_settime(CLOCK_REALTIME, &ts), "clock_settime: %s",
 	      strerror(errno));
 	t_log("ok: REALTIME deadlines follow clock_settime(), MONOTONIC ones do not");

@@ -28,7 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 
-#include "util.h"
+#include "helpers.h"
 
 static int user_only;	/* only UFFD_USER_MODE_ONLY was allowed */
 static int failures;
@@ -56,7 +56,7 @@ static int uffd_open(void)
 /* A page registered with @uffd for missing faults; @touch: populated. */
 static uint32_t *uffd_page(int uffd, int touch)
 {
-	uint32_t *p = tu_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	uint32_t *p = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	struct uffdio_register reg = {
 		.range = { (uintptr_t)p, (uint64_t)sysconf(_SC_PAGESIZE) },
 		.mode = UFFDIO_REGISTER_MODE_MISSING,
@@ -76,7 +76,7 @@ static int blocks(pid_t pid, pid_t tid, int fd, long ms)
 	int64_t end = t_now_ns(CLOCK_MONOTONIC) + ms * NSEC_PER_MSEC;
 
 	while (t_now_ns(CLOCK_MONOTONIC) < end && !poll(&pfd, 1, 1))
-		if (t_ioctl_sleep_state(pid, tid) > 0)
+		if (t_sleep_state(pid, tid, SYS_ioctl) > 0)
 			return 1;
 	return 0;
 }
@@ -84,22 +84,19 @@ static int blocks(pid_t pid, pid_t tid, int fd, long ms)
 /* The state letter of process @pid, '?' if unknown. */
 static char state_of(pid_t pid)
 {
-	char buf[256], *p;
+	int state = t_task_state(pid, pid);
 
-	if (t_read_task_file(pid, pid, "stat", buf, sizeof(buf)) < 0)
-		return '?';
-	p = strrchr(buf, ')');
-	return p && p[1] && p[2] ? p[2] : '?';
+	return state > 0 ? (char)state : '?';
 }
 
 static void check_wait(unsigned int flags)
 {
-	struct timespec ts = tu_ts_ms(TU_SAFETY_MS);
+	struct timespec ts = t_ts_ms(T_SAFETY_MS);
 	int p[2], r, ms;
 	pid_t pid;
 
 	CHECK(!pipe2(p, O_CLOEXEC), "pipe: %s", strerror(errno));
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid) {
 		int uffd = uffd_open();
 
@@ -113,16 +110,15 @@ static void check_wait(unsigned int flags)
 	} else {
 		if (read(p[0], &r, sizeof(r)) == sizeof(r))
 			t_log("wait, flags %#x: returned %d (%s) without blocking",
-			      flags, r, tu_err(r));
+			      flags, r, t_err(r));
 		else
 			bad("wait, flags %#x: neither blocked nor returned",
 			    flags);
 	}
 	kill(pid, SIGKILL);
-	ms = tu_reap_within(pid, 2000);
+	ms = t_reap_within(pid, 2000);
 	if (ms < 0)
 		t_fail("wait, flags %#x: still alive 2 s after SIGKILL", flags);
-	tu_reap(pid);	/* forget it */
 	t_log("ok: wait, flags %#x: reaped %d ms after SIGKILL", flags, ms);
 	close(p[0]);
 }
@@ -172,14 +168,8 @@ static void rearmer(unsigned int flags, int go, int shr, int info)
 	if (uffd < 0)
 		_exit(1);
 	word = uffd_page(uffd, 1);
-	rearm_fd = altfutex_fd(word, 0, flags);
-	CHECK(rearm_fd >= 0, "altfutex_fd: %s", tu_err(rearm_fd));
-	CHECK_RET(altfutex_wake(word, 1, flags), 1);
-	CHECK(!fcntl(rearm_fd, F_SETFL, O_NONBLOCK), "O_NONBLOCK: %s",
-	      strerror(errno));
-	/* the next read of the word faults into the userfaultfd */
-	CHECK(!madvise(word, 4096, MADV_DONTNEED), "madvise: %s",
-	      strerror(errno));
+	/* its next read of the word faults into the userfaultfd */
+	rearm_fd = t_fd_woken(word, flags);
 	id[1] = fork();
 	if (!id[1])
 		sharer(go, shr);
@@ -204,7 +194,7 @@ static void check_rearm(unsigned int flags)
 
 	CHECK(!pipe2(go, O_CLOEXEC) && !pipe2(shr, O_CLOEXEC) &&
 	      !pipe2(info, O_CLOEXEC), "pipe: %s", strerror(errno));
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid)
 		rearmer(flags, go[0], shr[1], info[1]);
 	close(shr[1]);
@@ -216,7 +206,7 @@ static void check_rearm(unsigned int flags)
 		      flags);
 	else if (read(info[0], &r, sizeof(r)) == sizeof(r))
 		t_log("rearm, flags %#x: the re-arm returned %d (%s) without blocking",
-		      flags, r, tu_err(r));
+		      flags, r, t_err(r));
 	else
 		bad("rearm, flags %#x: the re-arm neither blocked nor returned",
 		    flags);
@@ -229,11 +219,10 @@ static void check_rearm(unsigned int flags)
 		      flags, state_of(id[1]));
 	}
 	kill(pid, SIGKILL);
-	ms = tu_reap_within(pid, 2000);
+	ms = t_reap_within(pid, 2000);
 	if (ms < 0)
 		t_fail("rearm, flags %#x: re-arming process alive 2 s after SIGKILL",
 		       flags);
-	tu_reap(pid);	/* forget it */
 	t_log("ok: rearm, flags %#x: re-arming process reaped %d ms after SIGKILL",
 	      flags, ms);
 
@@ -247,7 +236,7 @@ static void check_rearm(unsigned int flags)
 	if (res[0].ms > 1000 || res[1].ms > 1000 || res[1].ret)
 		bad("rearm, flags %#x: the sharer's read() or close() waited behind the re-arm",
 		    flags);
-	if (tu_reap_within(id[1], 2000) < 0)
+	if (t_reap_within(id[1], 2000) < 0)
 		t_fail("the sharer did not exit");
 	close(go[0]);
 	close(go[1]);

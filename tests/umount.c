@@ -26,7 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
-#include "util.h"
+#include "helpers.h"
 
 #define NOBODY 65534
 #define WAIT_MS 500	/* longer than munmap + close + umount under TCG */
@@ -126,7 +126,7 @@ static void scenario_fd(void)
 
 	word = setup(&fd);
 	afd = altfutex_fd(word, 0, 0);
-	CHECK(afd >= 0, "altfutex_fd: %s", tu_err(afd));
+	CHECK(afd >= 0, "altfutex_fd: %s", t_err(afd));
 	unmap_close(word, fd);
 	do_umount("fd");
 	CHECK(!close(afd), "close the fd waiter: %s", strerror(errno));
@@ -136,16 +136,16 @@ static void scenario_fd(void)
 
 static void scenario_wait(void)
 {
-	struct tu_waiter w;
+	struct t_waiter w;
 	uint32_t *word;
 	int fd;
 
 	word = setup(&fd);
-	tu_start(&w, word, 0, 0, WAIT_MS, "waiter on the tmpfs word");
+	t_waiter_start(&w, word, 0, 0, WAIT_MS, "waiter on the tmpfs word");
 	unmap_close(word, fd);
 	do_umount("wait");
-	CHECK(!tu_done(&w), "the wait ended before the umount: too slow");
-	tu_expect_within(&w, -ETIMEDOUT, 5000);
+	CHECK(!t_waiter_done(&w), "the wait ended before the umount: too slow");
+	t_waiter_expect_within(&w, -ETIMEDOUT, 5000);
 	kmsg_check("wait: after the timeout");
 	t_log("ok: wait: the waiter timed out after the umount");
 }
@@ -158,7 +158,7 @@ static void scenario_rearm(void)
 
 	word = setup(&fd);
 	afd = altfutex_fd(word, 0, 0);
-	CHECK(afd >= 0, "altfutex_fd: %s", tu_err(afd));
+	CHECK(afd >= 0, "altfutex_fd: %s", t_err(afd));
 	CHECK_RET(altfutex_wake(word, 1, 0), 1);
 	CHECK(read(afd, &n, sizeof(n)) == sizeof(n), "read the fd waiter: %s",
 	      strerror(errno));
@@ -166,29 +166,29 @@ static void scenario_rearm(void)
 	do_umount("rearm");
 	r = altfutex_fd_rearm(afd, 0);
 	CHECK(r == 0 || r == -EAGAIN, "re-arm after the umount: %d (%s)", r,
-	      tu_err(r));
+	      t_err(r));
 	kmsg_check("rearm: after the re-arm");
 	/* no mapping is left to wake it through: just close it */
 	CHECK(!close(afd), "close the fd waiter: %s", strerror(errno));
 	kmsg_check("rearm: after the last close");
 	t_log("ok: rearm: re-arm after the umount returned %d (%s)", r,
-	      tu_err(r));
+	      t_err(r));
 }
 
 static void scenario_requeue(void)
 {
-	uint32_t *priv = tu_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	struct tu_waiter w;
+	uint32_t *priv = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	struct t_waiter w;
 	uint32_t *word;
 	int fd;
 
 	word = setup(&fd);
-	tu_start(&w, priv, 0, 0, WAIT_MS, "waiter requeued onto tmpfs");
+	t_waiter_start(&w, priv, 0, 0, WAIT_MS, "waiter requeued onto tmpfs");
 	CHECK_RET(altfutex_requeue(priv, word, 0, 1, 0), 1);
 	unmap_close(word, fd);
 	do_umount("requeue");
-	CHECK(!tu_done(&w), "the wait ended before the umount: too slow");
-	tu_expect_within(&w, -ETIMEDOUT, 5000);
+	CHECK(!t_waiter_done(&w), "the wait ended before the umount: too slow");
+	t_waiter_expect_within(&w, -ETIMEDOUT, 5000);
 	kmsg_check("requeue: after the timeout");
 	munmap(priv, 4096);
 	t_log("ok: requeue: the requeued waiter timed out after the umount");
@@ -219,12 +219,9 @@ static void run(const char *only)
 
 static void write_file(const char *path, const char *s)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int r = t_write_str(path, s);
 
-	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
-	CHECK(write(fd, s, strlen(s)) == (ssize_t)strlen(s), "write %s: %s",
-	      path, strerror(errno));
-	close(fd);
+	CHECK(!r, "write %s: %s", path, strerror(-r));
 }
 
 static void as_root(const char *only)
@@ -272,17 +269,17 @@ int main(int argc, char **argv)
 		      strerror(errno));
 
 	t_log("--- as root, in a mount namespace of its own");
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid)
 		as_root(only);
-	st = tu_reap(pid);
+	st = t_reap(pid);
 	CHECK(st == T_PASS, "the root half exited with %d", st);
 
 	t_log("--- as uid %d, in a user and mount namespace", NOBODY);
-	pid = tu_fork();
+	pid = t_fork();
 	if (!pid)
 		as_nobody(only);
-	st = tu_reap(pid);
+	st = t_reap(pid);
 	CHECK(st == T_PASS || st == T_SKIP, "the uid %d half exited with %d",
 	      NOBODY, st);
 	kmsg_check("the end");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * unpriv: any user may use /dev/altfutex (CONTRACT: mode 0666).
+ * unpriv: any user may use /dev/altfutex, whose node has mode 0666.
  * As root: check the node's mode, then fork two children that drop to
  * uid/gid 65534 with no supplementary groups.  Each opens the device
  * itself (the parent never touches libaltfutex before forking), does
@@ -11,7 +11,7 @@
 #include <grp.h>
 #include <sys/prctl.h>
 
-#include "shm_util.h"
+#include "helpers.h"
 
 #define NOBODY 65534
 
@@ -19,7 +19,7 @@ static void drop_and_selftest(void *arg)
 {
 	char *own = arg;	/* a MAP_SHARED memfd page of this process */
 	uint32_t *priv;
-	struct waiter w;
+	struct p_waiter w;
 	int fd;
 
 	CHECK(setgroups(0, NULL) == 0, "setgroups: %s", strerror(errno));
@@ -40,13 +40,14 @@ static void drop_and_selftest(void *arg)
 	priv = mmap(NULL, PGSZ, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(priv != MAP_FAILED, "mmap: %s", strerror(errno));
-	w = w_start(NULL, priv, 0, ALTFUTEX_PRIVATE, SAFETY_MS, "thread/private");
+	w = w_start(NULL, priv, 0, ALTFUTEX_PRIVATE, T_SAFETY_MS,
+		    "thread/private");
 	CHECK_RET(altfutex_wake(priv, INT_MAX, ALTFUTEX_PRIVATE), 1);
 	w_expect(&w, 0);
-	w = w_start(NULL, priv + 1, 0, 0, SAFETY_MS, "thread/anon");
+	w = w_start(NULL, priv + 1, 0, 0, T_SAFETY_MS, "thread/anon");
 	CHECK_RET(altfutex_wake(priv + 1, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(NULL, own + 8, 0, 0, SAFETY_MS, "thread/memfd");
+	w = w_start(NULL, own + 8, 0, 0, T_SAFETY_MS, "thread/memfd");
 	CHECK_RET(altfutex_wake(U32_AT(own, 8), INT_MAX, 0), 1);
 	w_expect(&w, 0);
 	CHECK_RET(altfutex_wait(priv, 1, NULL, 0), -EAGAIN);
@@ -58,7 +59,7 @@ int main(void)
 {
 	size_t pg = PGSZ;
 	struct puppet u1, u2;
-	struct waiter w;
+	struct p_waiter w;
 	struct stat st;
 	char *win, *m1, *m2;
 	int fd;
@@ -75,8 +76,8 @@ int main(void)
 	t_log("ok: /dev/altfutex is a character device with mode 0666");
 
 	/* map the memfd in each child at its own address, before dropping */
-	fd = make_memfd("unpriv", 2 * pg);
-	win = reserve_va(8 * pg);
+	fd = t_memfd("unpriv", 2 * pg);
+	win = t_reserve(8 * pg);
 	m1 = mmap(win, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
 	CHECK(m1 == win, "mmap: %s", strerror(errno));
 	m2 = mmap(win + 3 * pg, pg, PROT_READ | PROT_WRITE,
@@ -91,10 +92,10 @@ int main(void)
 	munmap(m2, pg);
 	t_log("memfd word: u1 at %p, u2 at %p", m1 + 64, m2 + 64);
 
-	w = w_start(&u1, m1 + 64, 0, 0, SAFETY_MS, "u1");
+	w = w_start(&u1, m1 + 64, 0, 0, T_SAFETY_MS, "u1");
 	CHECK_RET(p_wake(&u2, m2 + 64, INT_MAX, 0), 1);
 	w_expect(&w, 0);
-	w = w_start(&u2, m2 + 64, 0, 0, SAFETY_MS, "u2");
+	w = w_start(&u2, m2 + 64, 0, 0, T_SAFETY_MS, "u2");
 	CHECK_RET(p_wake(&u1, m1 + 64, INT_MAX, 0), 1);
 	w_expect(&w, 0);
 	t_log("ok: two uid-%d processes wake each other through a memfd at different addresses",

@@ -5,7 +5,7 @@
  * with nr_wake 0 or negative wakes nobody and returns 0 (altfutex differs
  * from futex(2) here): the waiter stays asleep until a real wake.
  */
-#include "util.h"
+#include "helpers.h"
 
 static uint32_t word;
 static uint32_t other;
@@ -14,7 +14,7 @@ int main(void)
 {
 	static const int nonpos[] = { 0, -1, -2, INT_MIN };
 	unsigned int flags;
-	struct tu_waiter w;
+	struct t_waiter w;
 	int f, i;
 
 	t_init("wait_wake", 60);
@@ -26,36 +26,36 @@ int main(void)
 		CHECK_RET(altfutex_wake(&word, INT_MAX, flags), 0);
 		t_log("ok: flags %#x: wake with no waiter returns 0", flags);
 
-		tu_start(&w, &word, 0, flags, TU_SAFETY_MS, "waiter");
+		t_waiter_start(&w, &word, 0, flags, T_SAFETY_MS, "waiter");
 		CHECK_RET(altfutex_wake(&word, 1, flags), 1);
-		tu_expect(&w, 0);
+		t_waiter_expect(&w, 0);
 		CHECK_RET(altfutex_wake(&word, 1, flags), 0);
 		t_log("ok: flags %#x: woken wait 0, wake 1, a second wake 0",
 		      flags);
 
-		tu_start(&w, &word, 0, flags, TU_SAFETY_MS, "waiter");
+		t_waiter_start(&w, &word, 0, flags, T_SAFETY_MS, "waiter");
 		for (i = 0; i < (int)(ARRAY_SIZE(nonpos)); i++)
 			CHECK_RET(altfutex_wake(&word, nonpos[i], flags), 0);
 		CHECK_RET(altfutex_wake(&other, 1, flags), 0);
-		tu_check_asleep(&w, 50);
+		t_waiter_check_asleep(&w, 50);
 		CHECK_RET(altfutex_wake(&word, 1, flags), 1);
-		tu_expect(&w, 0);
+		t_waiter_expect(&w, 0);
 		t_log("ok: flags %#x: nr_wake 0, -1, -2, INT_MIN, other word: 0, waiter sleeps on",
 		      flags);
 
 		/* a wake asking for more than are queued */
-		tu_start(&w, &word, 0, flags, TU_SAFETY_MS, "waiter");
+		t_waiter_start(&w, &word, 0, flags, T_SAFETY_MS, "waiter");
 		CHECK_RET(altfutex_wake(&word, 2, flags), 1);
-		tu_expect(&w, 0);
+		t_waiter_expect(&w, 0);
 		t_log("ok: flags %#x: wake(2) with one waiter returns 1", flags);
 	}
 
 	/* the waiter sees the value written before the wake */
 	word = 0;
-	tu_start(&w, &word, 0, 0, TU_SAFETY_MS, "waiter");
+	t_waiter_start(&w, &word, 0, 0, T_SAFETY_MS, "waiter");
 	__atomic_store_n(&word, 1, __ATOMIC_SEQ_CST);
 	CHECK_RET(altfutex_wake(&word, 1, 0), 1);
-	tu_expect(&w, 0);
+	t_waiter_expect(&w, 0);
 	CHECK_RET(altfutex_wait(&word, 0, NULL, 0), -EAGAIN);
 	t_log("ok: store + wake, then a new wait on the old value is -EAGAIN");
 

@@ -5,22 +5,22 @@
  *    many waiters return 0; wake(INT_MAX) wakes all;
  *  - a race of waiters with very short timeouts against wakers (and value
  *    changes) for about 3 s: the sum of what the wakes returned equals the
- *    number of waits that returned 0 (CONTRACT: the count a wake returns
- *    equals the number of waiters that return 0 because of it), and no
- *    wait returns anything but 0, -ETIMEDOUT or -EAGAIN.
+ *    number of waits that returned 0 (the README's "API": the count a
+ *    wake returns is exactly the number of waiters that return 0 because
+ *    of it), and no wait returns anything but 0, -ETIMEDOUT or -EAGAIN.
  */
-#include "util.h"
+#include "helpers.h"
 
 #define NQ 20
 
-static struct tu_waiter ws[NQ];
+static struct t_waiter ws[NQ];
 
 static int count_done(int n)
 {
 	int i, d = 0;
 
 	for (i = 0; i < n; i++)
-		d += tu_done(&ws[i]);
+		d += t_waiter_done(&ws[i]);
 	return d;
 }
 
@@ -46,7 +46,7 @@ static void check_counts(uint32_t *word, unsigned int flags, const char *mem)
 	int i, k, left = 16, done = 0, want;
 
 	for (i = 0; i < 16; i++)
-		tu_start(&ws[i], word, 0, flags, TU_SAFETY_MS, "waiter");
+		t_waiter_start(&ws[i], word, 0, flags, T_SAFETY_MS, "waiter");
 	for (i = 0; i < (int)ARRAY_SIZE(ks); i++) {
 		k = ks[i];
 		want = k <= 0 ? 0 : (k < left ? k : left);
@@ -57,16 +57,16 @@ static void check_counts(uint32_t *word, unsigned int flags, const char *mem)
 	}
 	CHECK(left == 0, "%d left", left);
 	for (i = 0; i < 16; i++)
-		tu_expect(&ws[i], 0);
+		t_waiter_expect(&ws[i], 0);
 	t_log("ok: %s: 16 waiters: wake(3 0 5 -1 1 10 4 1) = 3 0 5 0 1 7 0 0, exact",
 	      mem);
 
 	for (i = 0; i < NQ; i++)
-		tu_start(&ws[i], word, 0, flags, TU_SAFETY_MS, "waiter");
+		t_waiter_start(&ws[i], word, 0, flags, T_SAFETY_MS, "waiter");
 	CHECK_RET(altfutex_wake(word, INT_MAX, flags), NQ);
 	expect_done(NQ, NQ);
 	for (i = 0; i < NQ; i++)
-		tu_expect(&ws[i], 0);
+		t_waiter_expect(&ws[i], 0);
 	CHECK_RET(altfutex_wake(word, INT_MAX, flags), 0);
 	t_log("ok: %s: wake(INT_MAX) woke all %d", mem, NQ);
 }
@@ -174,7 +174,7 @@ static void check_race(uint32_t *word, unsigned int flags, const char *mem,
 
 	for (i = 0; i < RWAKERS; i++) {
 		CHECK(!wk[i].other, "waker %d: wake returned %d (%s)", i,
-		      wk[i].last_other, tu_err(wk[i].last_other));
+		      wk[i].last_other, t_err(wk[i].last_other));
 		woken += wk[i].woken;
 		wakes += wk[i].calls;
 	}
@@ -182,7 +182,7 @@ static void check_race(uint32_t *word, unsigned int flags, const char *mem,
 		CHECK(!wt[i].other,
 		      "waiter %d: %ld unexpected returns, last %d (%s)", i,
 		      wt[i].other, wt[i].last_other,
-		      tu_err(wt[i].last_other));
+		      t_err(wt[i].last_other));
 		zero += wt[i].zero;
 		tmo += wt[i].timedout;
 		eag += wt[i].eagain;
@@ -201,8 +201,8 @@ int main(void)
 
 	t_init("wake_count", 90);
 
-	priv = tu_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	shared = tu_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
+	priv = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	shared = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED);
 	check_counts(priv + 1, 0, "private anonymous");
 	check_counts(priv + 2, ALTFUTEX_PRIVATE, "ALTFUTEX_PRIVATE");
 	check_counts(shared + 3, 0, "MAP_SHARED anonymous");
