@@ -761,6 +761,9 @@ static void run_wake_nowaiter(int shared, double res[NBACKENDS])
  */
 int peer_wake(uint32_t *w, int nr);
 int peer_requeue(uint32_t *w1, uint32_t *w2, int nr_wake, int nr_requeue);
+int peer_wake_min(uint32_t *w, int nr);
+int peer_requeue_min(uint32_t *w1, uint32_t *w2, int nr_wake,
+		     int nr_requeue);
 
 static int call_wake_fast(enum backend b, void *arg)
 {
@@ -793,6 +796,22 @@ static int call_requeue_fast_counted(enum backend b, void *arg)
 
 	if (b == NATIVE)
 		return peer_requeue(&w[0], &w[1], 0, 1);
+	return altfutex_requeue(&w[0], &w[1], 0, 1, ALTFUTEX_PRIVATE);
+}
+
+static int call_wake_fast_min(enum backend b, void *arg)
+{
+	if (b == NATIVE)
+		return peer_wake_min(arg, 1);
+	return altfutex_wake(arg, 1, ALTFUTEX_PRIVATE);
+}
+
+static int call_requeue_fast_min(enum backend b, void *arg)
+{
+	uint32_t *w = arg;
+
+	if (b == NATIVE)
+		return peer_requeue_min(&w[0], &w[1], 0, 1);
 	return altfutex_requeue(&w[0], &w[1], 0, 1, ALTFUTEX_PRIVATE);
 }
 
@@ -839,6 +858,16 @@ static void p_rqfast(double res[NBACKENDS])
 static void p_rqfastc(double res[NBACKENDS])
 {
 	run_pair2(call_requeue_fast_counted, res);
+}
+
+static void p_wfastm(double res[NBACKENDS])
+{
+	run_pair2(call_wake_fast_min, res);
+}
+
+static void p_rqfastm(double res[NBACKENDS])
+{
+	run_pair2(call_requeue_fast_min, res);
 }
 
 static void p_rqioctl(double res[NBACKENDS])
@@ -930,15 +959,21 @@ static const struct workload workloads[] = {
 	  "the same, fast path (count page) vs FUTEX_WAKE_PRIVATE",
 	  p_wfast },
 	{ "wake-nowaiter-fast-counted", "ns/call", 0, NULL,
-	  "the same, fast path vs native behind a user waiter count",
+	  "the same, fast path vs native behind libc++'s waiter count",
 	  p_wfastc },
+	{ "wake-nowaiter-fast-counted-min", "ns/call", 0, NULL,
+	  "the same, vs native behind the cheapest waiter count",
+	  p_wfastm },
 	{ "requeue-plain-nowaiter", "ns/call", 0, NULL,
 	  "requeue(0, 1), no value check, nobody waits, ioctl", p_rqioctl },
 	{ "requeue-plain-nowaiter-fast", "ns/call", 0, NULL,
 	  "the same, fast path vs FUTEX_REQUEUE_PRIVATE", p_rqfast },
 	{ "requeue-plain-nowaiter-fast-counted", "ns/call", 0, NULL,
-	  "the same, fast path vs native behind a user waiter count",
+	  "the same, fast path vs native behind libc++'s waiter count",
 	  p_rqfastc },
+	{ "requeue-plain-nowaiter-fast-counted-min", "ns/call", 0, NULL,
+	  "the same, vs native behind the cheapest waiter count",
+	  p_rqfastm },
 	{ "wake-nowaiter-shared", "ns/call", 0, NULL,
 	  "wake(1) on a shared memfd word nobody waits on", p_nowaits },
 	{ "requeue-nowaiter", "ns/call", 0, NULL,

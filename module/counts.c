@@ -20,22 +20,25 @@
  * The page
  * --------
  * It is allocated with its table, charged to the process's memory cgroup,
- * and freed with it; each mapping holds a reference of its own, taken by
- * vm_insert_page() and by af_counts_vm_open(), so a mapping outliving the
- * table (a process gone, an fd waiter keeping its table) reads a page
- * nobody counts in any more, never freed memory.  The mapping is:
+ * and freed with it; each page table entry that maps it holds a reference
+ * of its own (vmf_insert_page()), so a mapping outliving the table reads
+ * a page nobody counts in any more, never freed memory.  The mapping is:
  *
  *  - read-only for good: no VM_MAYWRITE, so mprotect(PROT_WRITE) and
  *    FOLL_FORCE writes (ptrace) fail; no VM_MAYEXEC;
  *  - VM_IO: get_user_pages() refuses it (no O_DIRECT, vmsplice,
  *    process_vm_readv() of it), MADV_DOFORK fails, and a futex word in it
  *    is -EFAULT (af_key_vma());
- *  - VM_DONTCOPY: fork() does not copy it, so no child ever reads its
- *    parent's counts (the child maps its own table's page);
+ *  - VM_WIPEONFORK: fork() copies the mapping but not its page table
+ *    entry, so a child's first read faults, and af_counts_fault(), in the
+ *    child, maps the child's own page at the same address: no child ever
+ *    reads its parent's counts, and a library that keeps the address
+ *    needs to do nothing after fork();
  *  - VM_DONTEXPAND: mremap() cannot grow it; VM_DONTDUMP: not in cores.
  *
- * Only the calling process's table can be mapped: mmap() runs in the
- * process that maps, and af_client_table() finds the table of its mm.
+ * Only the faulting process's table is ever mapped: af_counts_fault()
+ * runs in the process that reads (get_user_pages() from another process
+ * is refused, VM_IO) and maps the table of its own mm.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -59,31 +62,26 @@ void af_counts_free(struct af_ptable *pt)
 		put_page(pt->count_page);
 }
 
-/* A copy of a mapping (mremap() may make one): its own reference. */
-static void af_counts_vm_open(struct vm_area_struct *vma)
-{
-	get_page(vma->vm_private_data);
-}
-
-static void af_counts_vm_close(struct vm_area_struct *vma)
-{
-	put_page(vma->vm_private_data);
-}
-
 /*
- * The page again after its entry was zapped (MADV_DONTNEED): the mapping
- * is VM_MIXEDMAP since af_counts_mmap(), as vmf_insert_page() needs.
+ * The first read of a mapping, after mmap(), after fork() in the child,
+ * or after MADV_DONTNEED: map the reader's own page.  VM_MIXEDMAP was set
+ * by af_counts_mmap(), as vmf_insert_page() needs.
  */
-static vm_fault_t af_counts_vm_fault(struct vm_fault *vmf)
+static vm_fault_t af_counts_fault(struct vm_fault *vmf)
 {
-	return vmf_insert_page(vmf->vma, vmf->address,
-			       vmf->vma->vm_private_data);
+	struct vm_area_struct *vma = vmf->vma;
+	struct af_ptable *pt;
+
+	if (vma->vm_mm != current->mm)
+		return VM_FAULT_SIGBUS;
+	pt = af_client_table(vma->vm_file->private_data, true);
+	if (!pt)
+		return VM_FAULT_OOM;
+	return vmf_insert_page(vma, vmf->address, pt->count_page);
 }
 
 static const struct vm_operations_struct af_counts_vm_ops = {
-	.open	= af_counts_vm_open,
-	.close	= af_counts_vm_close,
-	.fault	= af_counts_vm_fault,
+	.fault	= af_counts_fault,
 };
 
 /**
@@ -96,9 +94,6 @@ static const struct vm_operations_struct af_counts_vm_ops = {
  */
 int af_counts_mmap(struct af_client *c, struct vm_area_struct *vma)
 {
-	struct af_ptable *pt;
-	int ret;
-
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE ||
 	    !(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
@@ -106,17 +101,11 @@ int af_counts_mmap(struct af_client *c, struct vm_area_struct *vma)
 		return -EPERM;
 	if (vma->vm_mm != current->mm)
 		return -EINVAL;
-	pt = af_client_table(c, true);
-	if (!pt)
+	/* the table now, so that a lack of memory is this call's -ENOMEM */
+	if (!af_client_table(c, true))
 		return -ENOMEM;
-	af_vm_flags_mod(vma, VM_IO | VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP,
-			VM_MAYWRITE | VM_MAYEXEC);
-	/* the table lives while its process does: we are that process */
-	ret = vm_insert_page(vma, vma->vm_start, pt->count_page);
-	if (ret)
-		return ret;
-	get_page(pt->count_page);
-	vma->vm_private_data = pt->count_page;
+	af_vm_flags_mod(vma, VM_IO | VM_MIXEDMAP | VM_WIPEONFORK |
+			VM_DONTEXPAND | VM_DONTDUMP, VM_MAYWRITE | VM_MAYEXEC);
 	vma->vm_ops = &af_counts_vm_ops;
 	return 0;
 }

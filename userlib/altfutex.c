@@ -22,13 +22,13 @@
  * anything else goes to the ioctl, which gives the error.  A WAIT never
  * reads the word here: a bad address must stay -EFAULT, not SIGSEGV.
  *
- * The page is not inherited by fork() (the kernel does not copy the
- * mapping), so its address is kept in a page of our own marked
- * MADV_WIPEONFORK: in a child made by fork(), _Fork(), or clone() without
- * CLONE_VM it reads as zero, and the child maps its own page on its first
- * wake.  Where anything fails (an old module, a sandbox, no memory, no
- * MADV_WIPEONFORK) the ioctl is used, as it is when the environment
- * variable ALTFUTEX_NO_FASTPATH is set (to measure the ioctl path).
+ * The page is mapped, on the first private wake or requeue, over a page
+ * of our own data (altfutex_count_page).  A child made by fork(),
+ * _Fork(), or clone() without CLONE_VM keeps the mapping, and the kernel
+ * shows it the child's own counts there.  Where mapping fails (an old
+ * module, a sandbox, no memory) the ioctl is used, as it is when the
+ * environment variable ALTFUTEX_NO_FASTPATH is set (to measure the
+ * ioctl path).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -89,87 +89,67 @@ static int altfutex_ioctl(unsigned long req, void *arg)
 #define ALTFUTEX_FAST_MAX	((1ULL << 47) - 4096 - 4)
 
 /*
- * Counts that say "maybe a waiter" for every word: what the fast path
- * reads before the page is mapped, or where it cannot be, so that it
- * never tests whether it is (each test is a branch on the fast path).
+ * The count page is mapped over this page of our own data, which until
+ * then says "maybe a waiter" for every word: the fast path reads the
+ * counts at an address fixed at link time, with no pointer to load and
+ * nothing to test first.  Where the page cannot be mapped it stays so,
+ * and every call takes the ioctl.  fork() keeps the mapping, and the
+ * kernel gives the child its own counts there (the mapping is wiped on
+ * fork and refilled on the child's first read), so there is nothing to
+ * do after fork().  Not static: the compiler must not assume that
+ * nothing writes it.
  */
-static const uint32_t altfutex_busy[ALTFUTEX_COUNT_SLOTS] = {
+__attribute__((visibility("hidden"), aligned(ALTFUTEX_COUNT_PAGE_SIZE)))
+uint32_t altfutex_count_page[ALTFUTEX_COUNT_SLOTS] = {
 	[0 ... ALTFUTEX_COUNT_SLOTS - 1] = 1,
 };
 
-/*
- * In a MADV_WIPEONFORK page, all zero in a new process: the count page is
- * at altfutex_busy + delta, so a zero delta means "not mapped (yet)".
- */
-struct altfutex_fast {
-	uintptr_t delta;
-	int unavailable;		/* mapping failed: use the ioctl */
-};
+/* Mapping the count page: not tried yet, under way, done or impossible. */
+enum { ALTFUTEX_PAGE_UNTRIED, ALTFUTEX_PAGE_BUSY, ALTFUTEX_PAGE_MAPPED,
+       ALTFUTEX_PAGE_OFF };
+static int altfutex_page_state;
 
 /*
- * The page that holds struct altfutex_fast; before it is set up,
- * altfutex_fast_unset, and where it cannot be, altfutex_fast_off.
- */
-static struct altfutex_fast altfutex_fast_unset;
-static struct altfutex_fast altfutex_fast_off = { .unavailable = 1 };
-static struct altfutex_fast *altfutex_fast = &altfutex_fast_unset;
-
-/* Make the page that holds struct altfutex_fast, once per process image. */
-static struct altfutex_fast *altfutex_fast_setup(void)
-{
-	struct altfutex_fast *f, *expected = &altfutex_fast_unset;
-	long pg = sysconf(_SC_PAGESIZE);
-
-	f = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
-	if (f == MAP_FAILED) {
-		f = &altfutex_fast_off;
-	} else if (madvise(f, pg, MADV_WIPEONFORK) ||
-		   getenv("ALTFUTEX_NO_FASTPATH")) {
-		/* without WIPEONFORK a child would read a page it lacks */
-		munmap(f, pg);
-		f = &altfutex_fast_off;
-	}
-	if (!__atomic_compare_exchange_n(&altfutex_fast, &expected, f, 0,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		if (f != &altfutex_fast_off)
-			munmap(f, pg);
-		f = expected;
-	}
-	return f;
-}
-
-/*
- * Map the count page if it is not yet, in this process (a new process's
- * altfutex_fast page reads as zero): called on the ioctl path, so the
- * first private wake or requeue of a process maps it for the next ones.
+ * Map the count page over altfutex_count_page, once: called on the ioctl
+ * path, so the first private wake or requeue of a process maps it for the
+ * next ones.  It is mapped elsewhere first (an old module, a sandbox fail
+ * there, harmlessly), then moved in place with mremap(), which replaces
+ * our page in one step; should even that fail, our page is put back.
  */
 static void altfutex_fast_prepare(void)
 {
-	struct altfutex_fast *f = __atomic_load_n(&altfutex_fast,
-						  __ATOMIC_ACQUIRE);
-	uintptr_t expected = 0;
-	void *counts;
-	int saved, fd;
+	int state = ALTFUTEX_PAGE_UNTRIED, saved, fd;
+	void *page = altfutex_count_page, *m;
 
-	if (__atomic_load_n(&f->delta, __ATOMIC_RELAXED) ||
-	    __atomic_load_n(&f->unavailable, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&altfutex_page_state, __ATOMIC_RELAXED) !=
+	    ALTFUTEX_PAGE_UNTRIED ||
+	    !__atomic_compare_exchange_n(&altfutex_page_state, &state,
+					 ALTFUTEX_PAGE_BUSY, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
 	saved = errno;
-	if (f == &altfutex_fast_unset)
-		f = altfutex_fast_setup();
-	fd = f->unavailable ? -1 : altfutex_open();
-	counts = fd < 0 ? MAP_FAILED :
-		 mmap(NULL, ALTFUTEX_COUNT_PAGE_SIZE, PROT_READ, MAP_SHARED,
-		      fd, 0);
-	if (counts == MAP_FAILED) {
-		if (f != &altfutex_fast_off)
-			__atomic_store_n(&f->unavailable, 1, __ATOMIC_RELAXED);
-	} else if (!__atomic_compare_exchange_n(&f->delta, &expected,
-				(uintptr_t)counts - (uintptr_t)altfutex_busy,
-				0, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
-		munmap(counts, ALTFUTEX_COUNT_PAGE_SIZE);
+	state = ALTFUTEX_PAGE_OFF;
+	fd = altfutex_open();
+	if (fd < 0 || getenv("ALTFUTEX_NO_FASTPATH") ||
+	    sysconf(_SC_PAGESIZE) != ALTFUTEX_COUNT_PAGE_SIZE)
+		goto out;
+	m = mmap(NULL, ALTFUTEX_COUNT_PAGE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		goto out;
+	if (mremap(m, ALTFUTEX_COUNT_PAGE_SIZE, ALTFUTEX_COUNT_PAGE_SIZE,
+		   MREMAP_MAYMOVE | MREMAP_FIXED, page) == page) {
+		state = ALTFUTEX_PAGE_MAPPED;
+		goto out;
 	}
+	munmap(m, ALTFUTEX_COUNT_PAGE_SIZE);
+	m = mmap(page, ALTFUTEX_COUNT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (m == page) {
+		for (size_t i = 0; i < ALTFUTEX_COUNT_SLOTS; i++)
+			altfutex_count_page[i] = 1;
+	}
+out:
+	__atomic_store_n(&altfutex_page_state, state, __ATOMIC_RELEASE);
 	errno = saved;
 }
 
@@ -183,34 +163,30 @@ static inline uintptr_t altfutex_fast_bad(uintptr_t a, unsigned int flags)
 {
 #if UINTPTR_MAX > 0xffffffffu
 	/*
-	 * a > ALTFUTEX_FAST_MAX, that is a + (2^47 - ALTFUTEX_FAST_MAX - 1)
-	 * reaches bit 47, or a itself does (then the sum may wrap).
+	 * An aligned a is at most ALTFUTEX_FAST_MAX = 2^47 - 4096 - 4 when
+	 * a + 4096 stays below 2^47; a itself at or above 2^47 (the sum may
+	 * then wrap) has a high bit set too.  So the low two bits and bits
+	 * 47 to 63 of (a + 4096) | a say it all, in one mask.
 	 */
-	uintptr_t high = (a + ((1ULL << 47) - ALTFUTEX_FAST_MAX - 1)) | a;
+	uintptr_t t = (a + 4096) | a;
 
-	return (flags ^ ALTFUTEX_PRIVATE) | (a & 3) | (high >> 47);
+	return (t & 0xffff800000000003ULL) | (flags ^ ALTFUTEX_PRIVATE);
 #else
-	return (flags ^ ALTFUTEX_PRIVATE) | (a & 3);
+	return (a & 3) | (flags ^ ALTFUTEX_PRIVATE);
 #endif
 }
 
 /*
  * The count of the private word at @a: 0 if no waiter can be queued on
  * it.  (MKu) and (K0u) of the module's ordering argument; the caller's
- * store to the word is its (K1).  Before the page is mapped, or where it
- * cannot be, altfutex_busy answers "maybe".  Any address gives a slot in
- * the page, so the count is read before the caller tests whether the
- * fast path may answer at all.
+ * store to the word is its (K1).  Any address gives a slot in the page,
+ * so the count is read before the caller tests whether the fast path may
+ * answer at all.
  */
 static inline __attribute__((always_inline)) uint32_t altfutex_count(uintptr_t a)
 {
-	struct altfutex_fast *f = __atomic_load_n(&altfutex_fast,
-						  __ATOMIC_ACQUIRE);
-	const uint32_t *counts = (const uint32_t *)((uintptr_t)altfutex_busy +
-		__atomic_load_n(&f->delta, __ATOMIC_ACQUIRE));
-
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);			/* (MKu) */
-	return __atomic_load_n(&counts[altfutex_count_slot(a)],
+	return __atomic_load_n(&altfutex_count_page[altfutex_count_slot(a)],
 			       __ATOMIC_RELAXED);			/* (K0u) */
 }
 

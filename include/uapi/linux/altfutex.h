@@ -113,10 +113,10 @@ struct altfutex_rearm_args {
  * a full fence, then reads a count of 0, may return 0 without the ioctl:
  * no waiter could have been woken (libaltfutex does this).
  *
- * The mapping must be exactly one page at offset 0 without PROT_WRITE or
- * PROT_EXEC; it cannot be made writable, grown, or inherited by fork()
- * (a child maps its own, through the same descriptor).  Each process that
- * maps it sees only its own counts.
+ * The mapping must be exactly one MAP_SHARED page at offset 0 without
+ * PROT_WRITE or PROT_EXEC; it cannot be made writable or grown.  Each
+ * process sees only its own counts there: fork() copies the mapping
+ * empty, and the child's first read of it maps the child's own counts.
  */
 #define ALTFUTEX_COUNT_PAGE_SIZE	4096u
 #define ALTFUTEX_COUNT_SLOTS		(ALTFUTEX_COUNT_PAGE_SIZE / 4)
