@@ -203,11 +203,12 @@ $(BUILD)/examples/%: examples/%.c $(LIB_SO) userlib/altfutex.h
 bench-bin: $(BENCH_BIN)
 
 # The native peer of the waiter-count page, a library as libc++ is.
-$(BENCH_PEER): bench/peer.c
+$(BENCH_PEER): bench/peer.c bench/peer.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WFLAGS) -fPIC -shared -o $@ $<
 
-$(BENCH_BIN): bench/bench.c $(LIB_SO) $(BENCH_PEER) userlib/altfutex.h \
+$(BENCH_BIN): bench/bench.c bench/peer.h $(LIB_SO) $(BENCH_PEER) \
+		userlib/altfutex.h \
 		include/uapi/linux/altfutex.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WFLAGS) $(CPPFLAGS_ALL) $(PTHREAD) -o $@ $< \

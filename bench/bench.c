@@ -42,6 +42,8 @@
 #include <altfutex.h>
 #include <linux/altfutex.h>
 
+#include "peer.h"
+
 /* ---- the two backends ---------------------------------------------------- */
 
 enum backend { NATIVE, ALTF, NBACKENDS };
@@ -759,11 +761,6 @@ static void run_wake_nowaiter(int shared, double res[NBACKENDS])
  * library of its own (bench/peer.c) as libc++'s is in libc++.so, so that
  * both are calls into a library.
  */
-int peer_wake(uint32_t *w, int nr);
-int peer_requeue(uint32_t *w1, uint32_t *w2, int nr_wake, int nr_requeue);
-int peer_wake_min(uint32_t *w, int nr);
-int peer_requeue_min(uint32_t *w1, uint32_t *w2, int nr_wake,
-		     int nr_requeue);
 
 static int call_wake_fast(enum backend b, void *arg)
 {

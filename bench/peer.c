@@ -22,6 +22,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "peer.h"
+
 #define PEER_SLOTS 256
 
 /* libc++'s table: one cache line per entry */

@@ -36,9 +36,13 @@ ret=0
 # shellcheck disable=SC2046,SC2086
 "$cp" $cpflags -f module/*.[ch] include/uapi/linux/*.h || ret=1
 # Userspace: the library's API (README.md, "API") is written in C99 types
-# (uint32_t), so the kernel-type preference does not apply there.
+# (uint32_t), so the kernel-type preference does not apply there, nor
+# the kernel's attribute macros (__aligned, noinline: <linux/compiler.h>
+# is not for user space), nor CamelCase, which the C library's own names
+# have (_Fork).
 # shellcheck disable=SC2046,SC2086
-"$cp" $cpflags --ignore PREFER_KERNEL_TYPES \
-	-f userlib/*.[ch] tests/*.[ch] bench/*.c $(ls examples/*.c 2>/dev/null) ||
+"$cp" $cpflags \
+	--ignore PREFER_KERNEL_TYPES,PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE \
+	-f userlib/*.[ch] tests/*.[ch] bench/*.[ch] $(ls examples/*.c 2>/dev/null) ||
 	ret=1
 exit $ret

@@ -106,9 +106,9 @@ static void in_child(const char *what, int sig, void (*fn)(int fd), int fd)
 
 static void store_into_page(int fd)
 {
-	volatile uint32_t *p = (volatile uint32_t *)map_counts(fd);
+	uint32_t *p = (uint32_t *)map_counts(fd);
 
-	p[0] = 1;	/* SIGSEGV */
+	__atomic_store_n(&p[0], 1, __ATOMIC_RELAXED);	/* SIGSEGV */
 }
 
 static void check_mapping(int fd)

@@ -105,8 +105,13 @@ uint32_t altfutex_count_page[ALTFUTEX_COUNT_SLOTS] = {
 };
 
 /* Mapping the count page: not tried yet, under way, done or impossible. */
-enum { ALTFUTEX_PAGE_UNTRIED, ALTFUTEX_PAGE_BUSY, ALTFUTEX_PAGE_MAPPED,
-       ALTFUTEX_PAGE_OFF };
+enum {
+	ALTFUTEX_PAGE_UNTRIED,
+	ALTFUTEX_PAGE_BUSY,
+	ALTFUTEX_PAGE_MAPPED,
+	ALTFUTEX_PAGE_OFF,
+};
+
 static int altfutex_page_state;
 
 /*
