@@ -31,15 +31,21 @@ struct pair {
 	int64_t woke_at[2];	/* when each side's last wake returned */
 	uint32_t woke_val[2];	/* the value it stored before that wake */
 	long rounds, fast_zero, lost;
+	int stop;		/* a side saw the time up, after its move */
 };
 
 struct side {
 	struct pair *p;
 	int me;			/* 0 moves to odd values, 1 to even */
+	int where;		/* for the watchdog: 'w'ait, w'a'ke, 'd'one */
+	int last;		/* the last wait's result */
 };
+
+static struct side sides[PAIRS][2];
 
 static struct pair pairs[PAIRS];
 static int64_t stop_at;
+static int sides_done;
 
 static int64_t now(void)
 {
@@ -60,8 +66,12 @@ static int wait_change(struct side *s, uint32_t val)
 	uint32_t now_val, woke_val;
 	int64_t woke_at;
 
-	while (__atomic_load_n(p->word, __ATOMIC_ACQUIRE) == val) {
+	while (__atomic_load_n(p->word, __ATOMIC_ACQUIRE) == val &&
+	       !__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&s->where, 'w', __ATOMIC_RELAXED);
 		r = altfutex_wait(p->word, val, &ts, ALTFUTEX_PRIVATE);
+		__atomic_store_n(&s->last, r, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->where, 'r', __ATOMIC_RELAXED);
 		if (r != -ETIMEDOUT)
 			continue;
 		now_val = __atomic_load_n(p->word, __ATOMIC_ACQUIRE);
@@ -82,9 +92,10 @@ static int wait_change(struct side *s, uint32_t val)
 
 /*
  * One side of a pair: side 0 moves when the word is even, side 1 when it
- * is odd; a move stores the next value and wakes.  Past the end, each
- * side makes one last move, which lets the other side see its turn,
- * hence the end, too.
+ * is odd; a move stores the next value and wakes.  The first side to see
+ * the time up after its move says so (stop) and leaves: the other side
+ * sees the move or the stop, whether waiting or about to move, and
+ * leaves too.
  */
 static void *play(void *arg)
 {
@@ -93,18 +104,20 @@ static void *play(void *arg)
 	uint32_t v;
 	int r;
 
-	for (;;) {
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
 		v = __atomic_load_n(p->word, __ATOMIC_ACQUIRE);
 		if ((v & 1) != (uint32_t)s->me) {
 			if (wait_change(s, v)) {
 				__atomic_add_fetch(&p->lost, 1,
 						   __ATOMIC_RELAXED);
-				return NULL;
+				break;
 			}
 			continue;
 		}
 		__atomic_store_n(p->word, v + 1, __ATOMIC_RELAXED);	/* (K1) */
+		__atomic_store_n(&s->where, 'a', __ATOMIC_RELAXED);
 		r = altfutex_wake(p->word, 1, ALTFUTEX_PRIVATE);
+		__atomic_store_n(&s->where, 'r', __ATOMIC_RELAXED);
 		if (r < 0)
 			t_fail("wake: %s", t_err(r));
 		__atomic_store_n(&p->woke_at[s->me], now(), __ATOMIC_RELEASE);
@@ -112,8 +125,45 @@ static void *play(void *arg)
 		if (!r)
 			__atomic_add_fetch(&p->fast_zero, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&p->rounds, 1, __ATOMIC_RELAXED);
-		if (now() > stop_at)
-			return NULL;
+		if (now() > stop_at) {
+			__atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+			break;
+		}
+	}
+	__atomic_store_n(&s->where, 'd', __ATOMIC_RELAXED);
+	__atomic_add_fetch(&sides_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Until every side is done: fail, saying where, after 10 s with no move. */
+static void watch(void)
+{
+	long last = -1, moves;
+	int64_t since = now();
+	int i;
+
+	while (__atomic_load_n(&sides_done, __ATOMIC_ACQUIRE) < 2 * PAIRS) {
+		t_sleep_ms(100);
+		for (moves = 0, i = 0; i < PAIRS; i++)
+			moves += __atomic_load_n(&pairs[i].rounds,
+						 __ATOMIC_RELAXED);
+		if (moves != last) {
+			last = moves;
+			since = now();
+			continue;
+		}
+		if (now() - since < 10000000000LL * t_time_scale())
+			continue;
+		for (i = 0; i < PAIRS; i++)
+			t_log("pair %d: word %u, %ld moves, last wakes %u/%u, sides %c(%d) %c(%d)",
+			      i, __atomic_load_n(pairs[i].word,
+						 __ATOMIC_RELAXED),
+			      pairs[i].rounds, pairs[i].woke_val[0],
+			      pairs[i].woke_val[1], sides[i][0].where,
+			      sides[i][0].last, sides[i][1].where,
+			      sides[i][1].last);
+		t_fail("no move for 10 s, %d of %d sides done",
+		       sides_done, 2 * PAIRS);
 	}
 }
 
@@ -121,7 +171,6 @@ int main(void)
 {
 	static uint32_t words[PAIRS * 1024] __attribute__((aligned(4096)));
 	const char *env = getenv("ALTFUTEX_SB_SECONDS");
-	struct side sides[PAIRS][2];
 	pthread_t th[PAIRS][2];
 	long rounds = 0, fast = 0, lost = 0;
 	int secs = env ? atoi(env) : 4, i, k;
@@ -154,10 +203,11 @@ int main(void)
 	stop_at = now() + secs * 1000000000LL;
 	for (i = 0; i < PAIRS; i++)
 		for (k = 0; k < 2; k++) {
-			sides[i][k] = (struct side){ &pairs[i], k };
+			sides[i][k] = (struct side){ &pairs[i], k, 'r', 0 };
 			if (pthread_create(&th[i][k], NULL, play, &sides[i][k]))
 				t_fail("pthread_create");
 		}
+	watch();
 	for (i = 0; i < PAIRS; i++)
 		for (k = 0; k < 2; k++)
 			pthread_join(th[i][k], NULL);
