@@ -837,41 +837,6 @@ static void run_pair2(int (*call)(enum backend b, void *arg),
 	free(w);
 }
 
-static void p_wfast(double res[NBACKENDS])
-{
-	run_pair2(call_wake_fast, res);
-}
-
-static void p_wfastc(double res[NBACKENDS])
-{
-	run_pair2(call_wake_fast_counted, res);
-}
-
-static void p_rqfast(double res[NBACKENDS])
-{
-	run_pair2(call_requeue_fast, res);
-}
-
-static void p_rqfastc(double res[NBACKENDS])
-{
-	run_pair2(call_requeue_fast_counted, res);
-}
-
-static void p_wfastm(double res[NBACKENDS])
-{
-	run_pair2(call_wake_fast_min, res);
-}
-
-static void p_rqfastm(double res[NBACKENDS])
-{
-	run_pair2(call_requeue_fast_min, res);
-}
-
-static void p_rqioctl(double res[NBACKENDS])
-{
-	run_pair2(call_requeue_ioctl, res);
-}
-
 /*
  * The floor: the cheapest call that enters each implementation.  For
  * altfutex an ioctl number the device does not define (-ENOTTY from its
@@ -933,52 +898,64 @@ struct workload {
 	double (*run)(enum backend b);
 	const char *what;
 	void (*pair)(double res[NBACKENDS]);	/* both at once, interleaved */
+	int (*call)(enum backend b, void *arg);	/* or paired_loop() of it */
 };
 
 static const struct workload workloads[] = {
-	{ "hash", "ops/s", 1, w_hash,
-	  "4 threads x 1024 private words, wait on a mismatch", NULL },
-	{ "wake-one", "ns/wake", 0, w_wake1,
-	  "16 waiters on one word, woken by 16 wake(1) calls", NULL },
-	{ "wake-all", "ns/wake-all", 0, w_wakeall,
-	  "16 waiters on one word, woken by one wake(all) call", NULL },
-	{ "wake-parallel", "ns/wake", 0, w_wakepar,
-	  "16 waiters, 4 wakers calling wake(1) on the same word", NULL },
-	{ "requeue", "ns/requeue", 0, w_requeue,
-	  "16 waiters moved one by one with cmp_requeue(0, 1)", NULL },
-	{ "pingpong-threads", "ns/roundtrip", 0, w_ppt,
-	  "two threads, private words, wait + wake each way", NULL },
-	{ "pingpong-procs", "ns/roundtrip", 0, w_ppp,
-	  "two processes, shared memfd words, wait + wake each way", NULL },
-	{ "wake-nowaiter", "ns/call", 0, NULL,
-	  "wake(1) on a private word nobody waits on, ioctl", p_nowait },
-	{ "wake-nowaiter-fast", "ns/call", 0, NULL,
-	  "the same, fast path (count page) vs FUTEX_WAKE_PRIVATE",
-	  p_wfast },
-	{ "wake-nowaiter-fast-counted", "ns/call", 0, NULL,
-	  "the same, fast path vs native behind libc++'s waiter count",
-	  p_wfastc },
-	{ "wake-nowaiter-fast-counted-min", "ns/call", 0, NULL,
-	  "the same, vs native behind the cheapest waiter count",
-	  p_wfastm },
-	{ "requeue-plain-nowaiter", "ns/call", 0, NULL,
-	  "requeue(0, 1), no value check, nobody waits, ioctl", p_rqioctl },
-	{ "requeue-plain-nowaiter-fast", "ns/call", 0, NULL,
-	  "the same, fast path vs FUTEX_REQUEUE_PRIVATE", p_rqfast },
-	{ "requeue-plain-nowaiter-fast-counted", "ns/call", 0, NULL,
-	  "the same, fast path vs native behind libc++'s waiter count",
-	  p_rqfastc },
-	{ "requeue-plain-nowaiter-fast-counted-min", "ns/call", 0, NULL,
-	  "the same, vs native behind the cheapest waiter count",
-	  p_rqfastm },
-	{ "wake-nowaiter-shared", "ns/call", 0, NULL,
-	  "wake(1) on a shared memfd word nobody waits on", p_nowaits },
-	{ "requeue-nowaiter", "ns/call", 0, NULL,
-	  "cmp_requeue(0, 1) between private words nobody waits on",
-	  p_rqnowait },
-	{ "floor", "ns/call", 0, NULL,
-	  "no-op: undefined ioctl (-ENOTTY) vs undefined futex op",
-	  p_floor },
+	{ .name = "hash", .unit = "ops/s", .higher_better = 1,
+	  .run = w_hash,
+	  .what = "4 threads x 1024 private words, wait on a mismatch" },
+	{ .name = "wake-one", .unit = "ns/wake", .higher_better = 0,
+	  .run = w_wake1,
+	  .what = "16 waiters on one word, woken by 16 wake(1) calls" },
+	{ .name = "wake-all", .unit = "ns/wake-all", .higher_better = 0,
+	  .run = w_wakeall,
+	  .what = "16 waiters on one word, woken by one wake(all) call" },
+	{ .name = "wake-parallel", .unit = "ns/wake", .higher_better = 0,
+	  .run = w_wakepar,
+	  .what = "16 waiters, 4 wakers calling wake(1) on the same word" },
+	{ .name = "requeue", .unit = "ns/requeue", .higher_better = 0,
+	  .run = w_requeue,
+	  .what = "16 waiters moved one by one with cmp_requeue(0, 1)" },
+	{ .name = "pingpong-threads", .unit = "ns/roundtrip", .higher_better = 0,
+	  .run = w_ppt,
+	  .what = "two threads, private words, wait + wake each way" },
+	{ .name = "pingpong-procs", .unit = "ns/roundtrip", .higher_better = 0,
+	  .run = w_ppp,
+	  .what = "two processes, shared memfd words, wait + wake each way" },
+	{ .name = "wake-nowaiter", .unit = "ns/call", .higher_better = 0,
+	  .what = "wake(1) on a private word nobody waits on, ioctl",
+	  .pair = p_nowait },
+	{ .name = "wake-nowaiter-fast", .unit = "ns/call", .higher_better = 0,
+	  .what = "the same, fast path (count page) vs FUTEX_WAKE_PRIVATE",
+	  .call = call_wake_fast },
+	{ .name = "wake-nowaiter-fast-counted", .unit = "ns/call", .higher_better = 0,
+	  .what = "the same, fast path vs native behind libc++'s waiter count",
+	  .call = call_wake_fast_counted },
+	{ .name = "wake-nowaiter-fast-counted-min", .unit = "ns/call", .higher_better = 0,
+	  .what = "the same, vs native behind the cheapest waiter count",
+	  .call = call_wake_fast_min },
+	{ .name = "requeue-plain-nowaiter", .unit = "ns/call", .higher_better = 0,
+	  .what = "requeue(0, 1), no value check, nobody waits, ioctl",
+	  .call = call_requeue_ioctl },
+	{ .name = "requeue-plain-nowaiter-fast", .unit = "ns/call", .higher_better = 0,
+	  .what = "the same, fast path vs FUTEX_REQUEUE_PRIVATE",
+	  .call = call_requeue_fast },
+	{ .name = "requeue-plain-nowaiter-fast-counted", .unit = "ns/call", .higher_better = 0,
+	  .what = "the same, fast path vs native behind libc++'s waiter count",
+	  .call = call_requeue_fast_counted },
+	{ .name = "requeue-plain-nowaiter-fast-counted-min", .unit = "ns/call", .higher_better = 0,
+	  .what = "the same, vs native behind the cheapest waiter count",
+	  .call = call_requeue_fast_min },
+	{ .name = "wake-nowaiter-shared", .unit = "ns/call", .higher_better = 0,
+	  .what = "wake(1) on a shared memfd word nobody waits on",
+	  .pair = p_nowaits },
+	{ .name = "requeue-nowaiter", .unit = "ns/call", .higher_better = 0,
+	  .what = "cmp_requeue(0, 1) between private words nobody waits on",
+	  .pair = p_rqnowait },
+	{ .name = "floor", .unit = "ns/call", .higher_better = 0,
+	  .what = "no-op: undefined ioctl (-ENOTTY) vs undefined futex op",
+	  .pair = p_floor },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -1081,12 +1058,14 @@ int main(int argc, char **argv)
 
 			if (only && strcmp(only, workloads[i].name))
 				continue;
-			if (workloads[i].pair)
+			if (workloads[i].call)
+				run_pair2(workloads[i].call, res);
+			else if (workloads[i].pair)
 				workloads[i].pair(res);
 			for (k = 0; k < NBACKENDS; k++) {
 				enum backend b = (k + rep + i) & 1 ? ALTF : NATIVE;
 
-				if (!workloads[i].pair)
+				if (!workloads[i].pair && !workloads[i].call)
 					res[b] = workloads[i].run(b);
 				v[i][b][rep] = res[b];
 				fprintf(out, "SAMPLE %s %s %d %.6g\n",
