@@ -87,7 +87,7 @@ summary_counts() {
 # failure (status 2).
 run_summary() {
 	local s p f k
-	s=$(grep -E "$SUMMARY_RE" "$1" | tail -n 1) || true
+	s=$(grep -aE "$SUMMARY_RE" "$1" | tail -n 1) || true
 	if [ -z "$s" ]; then
 		summary 0 1 0
 		return 1

@@ -115,10 +115,12 @@ fi
 # line of the boot on.  The guest's tests/run-tests.sh gets it too, to pin
 # a report on the test that caused it.  kmemleak's report is its "N new
 # suspected memory leaks" line (its other lines say it started, or what
-# vm-init.sh and scripts/check-debug.sh asked of it).
+# vm-init.sh and scripts/check-debug.sh asked of it).  A sanitizer's
+# report names it with a colon after it ("BUG: KCSAN: data-race in"):
+# KCSAN's boot banner, which names CONFIG_KCSAN_STRICT, is no report.
 klog_pattern='WARNING:|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|Oops|general protection'
 klog_pattern+='|possible recursive locking|circular locking'
-klog_pattern+='|inconsistent lock state|INFO: |KASAN|KCSAN|UBSAN|KFENCE'
+klog_pattern+='|inconsistent lock state|INFO: |(KASAN|KCSAN|UBSAN|KFENCE):'
 klog_pattern+='|suspected memory leak'
 klog_pattern+='|refcount_t:|Call Trace|blocked for more than|hung_task'
 klog_pattern+='|soft lockup|hard LOCKUP|rcu.*stall|Kernel panic|corruption'
@@ -257,7 +259,7 @@ if ! printf '%s\n' "$res" | grep -q '^DONE' && [ -z "$err" ]; then
 	fi
 	# the blocked tasks that the guest dumped before the timeout, if any
 	# (none is no error: grep's status would end the script, pipefail)
-	dump=$({ grep -n 'sysrq: Show Blocked State' "$vmdir/console.log" ||
+	dump=$({ grep -an 'sysrq: Show Blocked State' "$vmdir/console.log" ||
 		true; } | tail -n 1 | cut -d : -f 1)
 	if [ -n "$dump" ]; then
 		say "the guest's blocked tasks ($vmdir/console.log):"
