@@ -17,6 +17,8 @@
  *  3. The library's fast path in children: fork(), _Fork(), vfork() and a
  *     raw clone() without CLONE_VM each wake their own fd waiter through
  *     altfutex_wake(ALTFUTEX_PRIVATE), after the parent mapped its page.
+ *  4. ALTFUTEX_NO_FASTPATH: a process started with it set (this program,
+ *     run again) maps nothing, and its private wakes still work.
  */
 #include "helpers.h"
 
@@ -323,10 +325,43 @@ static void check_children(void)
 	check_child("vfork()", pid);
 }
 
-int main(void)
+/* Started again with ALTFUTEX_NO_FASTPATH set: the library maps nothing. */
+static int nofast_child(void)
+{
+	uint32_t dummy = 0;
+	int r = altfutex_wake(&dummy, 1, ALTFUTEX_PRIVATE);
+
+	if (r)
+		return 10 - (r < 0);	/* 9: an error, 10: woke somebody */
+	if (mapped_here())
+		return 11;
+	return child_wakes_own();
+}
+
+static void check_nofast(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid) {
+		setenv("ALTFUTEX_NO_FASTPATH", "1", 1);
+		execl("/proc/self/exe", "count_page", "nofast", (char *)NULL);
+		_exit(12);
+	}
+	status = reap_status(pid);
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "ALTFUTEX_NO_FASTPATH child: status %#x (9/10: wake -errno/woke, 11: mapped, 12: exec, 1/2: its waiter)",
+	      status);
+	t_log("ok: with ALTFUTEX_NO_FASTPATH set, nothing mapped, wakes work");
+}
+
+int main(int argc, char **argv)
 {
 	int fd;
 
+	if (argc > 1 && !strcmp(argv[1], "nofast"))
+		return nofast_child();
 	t_init("count_page", 120);
 	fd = altfutex_open();
 	if (fd < 0)
@@ -334,6 +369,7 @@ int main(void)
 	check_mapping(fd);
 	check_counts(fd);
 	check_children();
+	check_nofast();
 	t_log("PASS");
 	return T_PASS;
 }
