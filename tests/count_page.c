@@ -351,17 +351,16 @@ static int nofast_child(void)
 static void check_nofast(void)
 {
 	int status;
-	pid_t pid = fork();
+	pid_t pid = t_fork();	/* killed if the test fails first */
 
-	CHECK(pid >= 0, "fork: %s", strerror(errno));
 	if (!pid) {
 		setenv("ALTFUTEX_NO_FASTPATH", "1", 1);
 		execl("/proc/self/exe", "count_page", "nofast", (char *)NULL);
 		_exit(12);
 	}
-	status = reap_status(pid);
-	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
-	      "ALTFUTEX_NO_FASTPATH child: status %#x (9/10: wake -errno/woke, 11: mapped, 12: exec, 1/2: its waiter)",
+	status = t_reap(pid);
+	CHECK(status == 0,
+	      "ALTFUTEX_NO_FASTPATH child: exit %d (-1: killed, 9/10: wake -errno/woke, 11: mapped, 12: exec, 1/2: its waiter)",
 	      status);
 	t_log("ok: with ALTFUTEX_NO_FASTPATH set, nothing mapped, wakes work");
 }
