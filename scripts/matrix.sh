@@ -62,7 +62,7 @@ for k in "$@"; do
 		tee "$out/check.log"
 	dt=$(($(date +%s) - t0))
 	for f in console.log output.log result verdict console-crash-1.log \
-		console-crash-2.log; do
+		console-crash-2.log console-rerun.log; do
 		[ ! -f "$BUILD/vm/$f" ] || [ ! "$BUILD/vm/$f" -nt "$out" ] ||
 			cp "$BUILD/vm/$f" "$out/"
 	done
