@@ -22,6 +22,9 @@
  * A module loaded with hash_size= has tables of fixed size (make check's
  * hash_size=1 pass: one bucket for all shared keys), so there only the
  * private bound is checked, and the shared ratios are reported.
+ * A figure out of bounds is measured again, twice at most: the test fails
+ * when all three attempts are out (a slowdown the flood causes shows in
+ * each; a moment's stall of the host does not).
  *
  * With $ALTFUTEX_FLOOD_OUT set, it also appends to that file one line per
  * figure for make bench (scripts/bench.sh):
@@ -40,6 +43,7 @@
 
 #define BLOCK 64			/* calls timed together */
 #define ROUND_NS (300 * NSEC_PER_MSEC)	/* one measurement */
+#define ATTEMPTS 3			/* out of bounds in each: FAIL */
 
 static int nr_waiters = 20000;
 
@@ -166,28 +170,17 @@ static void report(const char *victim, const char *flood, double base,
 	fclose(f);
 }
 
-int main(void)
+/*
+ * One measurement of the four ratios; 0 if within the bounds.  A host
+ * that stalls the VM for a moment can put one figure out of bounds: a
+ * flood's slowdown, which is the flood's own doing, shows in every
+ * attempt, so main() fails the test only when ATTEMPTS in a row are out.
+ */
+static int attempt(uint32_t *pw, uint32_t *sw, double scale, int last)
 {
 	struct costs base1, base2, fp, fs;
 	double base_p, base_s, r[4];
-	const char *env = getenv("ALTFUTEX_FLOOD_WAITERS");
-	struct rlimit rl;
-	double scale = t_time_scale();
-	uint32_t *pw, *sw;
 	int failed = 0;
-
-	t_init("flood", 240);
-	/* before the first call, which would map the count page */
-	setenv("ALTFUTEX_NO_FASTPATH", "1", 1);
-	if (env)
-		nr_waiters = atoi(env);
-	rl.rlim_cur = nr_waiters + 64;
-	rl.rlim_max = rl.rlim_cur;
-	if (setrlimit(RLIMIT_NOFILE, &rl))
-		t_skip("RLIMIT_NOFILE %d: %s", nr_waiters + 64,
-		       strerror(errno));
-	pw = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-	sw = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
 
 	measure(pw, sw, &base1);
 	under_flood(0, pw, sw, &fp);
@@ -206,22 +199,54 @@ int main(void)
 	t_log("shared flood: private wake %.0f ns (%.2fx), shared %.0f ns (%.2fx)",
 	      fs.priv, r[2], fs.shared, r[3]);
 	if (r[0] > 1.5 * scale || r[2] > 1.5 * scale) {
-		t_log("FAIL: a flood slowed another process's private wakes");
+		t_log("%s: a flood slowed another process's private wakes",
+		      last ? "FAIL" : "out of bounds");
 		failed = 1;
 	}
 	if (fixed_hash_size()) {
 		t_log("hash_size=%lu: the shared table may not grow, its ratios are not checked",
 		      fixed_hash_size());
 	} else if (r[1] > 2.5 * scale || r[3] > 2.5 * scale) {
-		t_log("FAIL: a flood slowed another process's shared wakes");
+		t_log("%s: a flood slowed another process's shared wakes",
+		      last ? "FAIL" : "out of bounds");
 		failed = 1;
 	}
+	if (failed && !last)
+		return failed;
 	report("private", "private", base_p, fp.priv);
 	report("shared", "private", base_s, fp.shared);
 	report("private", "shared", base_p, fs.priv);
 	report("shared", "shared", base_s, fs.shared);
-	if (failed)
-		t_fail("see above");
+	return failed;
+}
+
+int main(void)
+{
+	const char *env = getenv("ALTFUTEX_FLOOD_WAITERS");
+	struct rlimit rl;
+	double scale = t_time_scale();
+	uint32_t *pw, *sw;
+	int i;
+
+	t_init("flood", 240);
+	/* before the first call, which would map the count page */
+	setenv("ALTFUTEX_NO_FASTPATH", "1", 1);
+	if (env)
+		nr_waiters = atoi(env);
+	rl.rlim_cur = nr_waiters + 64;
+	rl.rlim_max = rl.rlim_cur;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		t_skip("RLIMIT_NOFILE %d: %s", nr_waiters + 64,
+		       strerror(errno));
+	pw = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+	sw = t_map(1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
+
+	for (i = 1; attempt(pw, sw, scale, i == ATTEMPTS); i++) {
+		if (i == ATTEMPTS)
+			t_fail("out of bounds in %d attempts in a row (above)",
+			       ATTEMPTS);
+		t_log("attempt %d of %d: measuring again", i + 1, ATTEMPTS);
+	}
 	t_log("PASS");
 	return T_PASS;
 }
