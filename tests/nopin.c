@@ -341,7 +341,7 @@ static void sc_thp(const struct t_backend *be)
 	struct t_waiter w[3];
 	char *raw, *hp, buf[128];
 	long kb;
-	int i, r;
+	int i, r, tries;
 
 	if (access(thp_enabled, F_OK))
 		t_skip("the kernel has no transparent huge pages");
@@ -385,9 +385,22 @@ static void sc_thp(const struct t_backend *be)
 	} else {
 		snprintf(buf, sizeof(buf), "%d,0x%lx,0x%lx", getpid(),
 			 (unsigned long)hp, (unsigned long)hp + HPAGE);
-		r = t_write_str(split_ctl, buf);
-		CHECK(!r, "write %s to %s: %s", buf, split_ctl, strerror(-r));
-		kb = t_smaps_kb(hp, "AnonHugePages:");
+		/*
+		 * As with migration, a split fails for a moment when
+		 * something else holds a reference (a per-CPU LRU batch);
+		 * a pinned THP fails every time.
+		 */
+		for (tries = 1; tries <= 5; tries++) {
+			r = t_write_str(split_ctl, buf);
+			CHECK(!r, "write %s to %s: %s", buf, split_ctl,
+			      strerror(-r));
+			kb = t_smaps_kb(hp, "AnonHugePages:");
+			if (!kb)
+				break;
+			t_log("split attempt %d: AnonHugePages still %ld kB",
+			      tries, kb);
+			t_sleep_ms(200);
+		}
 		t_log("split: AnonHugePages now %ld kB", kb);
 		CHECK(kb == 0, "the THP was not split (AnonHugePages %ld kB)", kb);
 		for (i = 0; i < 3; i++)
