@@ -159,6 +159,32 @@ $(LIB_PC): userlib/altfutex.pc.in
 	sed -e 's|@PREFIX@|/usr/local|' -e 's|@VERSION@|$(LIB_VERSION)|' \
 		$< > $@
 
+# ---- drop-in: libaltfutex-preload.so --------------------------------------
+
+# LD_PRELOAD=libaltfutex-preload.so runs a program's syscall(SYS_futex)
+# and syscall(SYS_futex_waitv) on the module.  libaltfutex's objects are
+# linked in and kept hidden: the library exports syscall() only.  A copy
+# goes into $(BUILD)/tests/lib, for tests/preload in the VM (run-tests.sh
+# runs the files of $(BUILD)/tests, not its directories).
+PRELOAD_SO := $(BUILD)/libaltfutex-preload.so
+PRELOAD_OBJS := $(BUILD)/lib/preload.pic.o $(BUILD)/lib/preload_waitv.pic.o \
+	$(BUILD)/lib/altfutex.pic.o
+PRELOAD_TEST_SO := $(BUILD)/tests/lib/libaltfutex-preload.so
+
+lib: $(PRELOAD_SO)
+
+$(BUILD)/lib/preload.pic.o $(BUILD)/lib/preload_waitv.pic.o: userlib/preload.h
+
+$(PRELOAD_SO): $(PRELOAD_OBJS) userlib/preload.map
+	$(CC) $(CFLAGS) -shared -Wl,--version-script=userlib/preload.map \
+		-Wl,-z,defs -o $@ $(PRELOAD_OBJS) -ldl
+
+$(PRELOAD_TEST_SO): $(PRELOAD_SO)
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BUILD)/tests/preload: $(PRELOAD_TEST_SO)
+
 # ---- tests and examples ----------------------------------------------------
 
 tests: $(TEST_BINS) $(STATIC_TESTS) $(M32_BINS)
