@@ -18,6 +18,7 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/percpu-rwsem.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
@@ -422,6 +423,50 @@ void af_fd_exit(void);
 int af_fd_create(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 		 u32 val);
 int af_fd_rearm(int fdnum, u32 val);
+
+/* ---- statistics (stats.c) ------------------------------------------------ */
+
+/* What a census of the hash tables counts (af_hash_census(), hash.c). */
+struct af_census {
+	unsigned long threads;		/* queued waiters that are threads */
+	unsigned long fds;		/* queued fd waiters */
+	unsigned long longest;		/* the longest queue of one bucket */
+	unsigned long tables;		/* private tables */
+	unsigned int shared_buckets;	/* the size of the shared table */
+};
+
+void af_hash_census(struct af_census *cs);
+
+/* The operations whose calls are counted, one per ioctl (dev.c). */
+enum af_stat {
+	AF_STAT_WAIT,
+	AF_STAT_WAKE,
+	AF_STAT_REQUEUE,
+	AF_STAT_CMP_REQUEUE,
+	AF_STAT_FD,
+	AF_STAT_FD_REARM,
+	AF_STAT_NR
+};
+
+/*
+ * Per-CPU call counts, summed only when the statistics file is read: a
+ * call adds to its own CPU's line with one instruction (this_cpu_inc(),
+ * no atomic, no shared cache line), which matters on the wake with no
+ * waiter that the benchmark measures.
+ */
+struct af_stats {
+	unsigned long calls[AF_STAT_NR];
+};
+
+DECLARE_PER_CPU(struct af_stats, af_stats);
+
+static inline void af_stat_inc(enum af_stat op)
+{
+	this_cpu_inc(af_stats.calls[op]);
+}
+
+void af_stats_init(void);
+void af_stats_exit(void);
 
 /* ---- for the KUnit suites (kunit_suites.c) ------------------------------ */
 

@@ -111,18 +111,25 @@ static long af_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct af_client *c = file->private_data;
 	void __user *argp = (void __user *)arg;
 
+	/* each call counts on its own CPU (stats.c) */
 	switch (cmd) {
 	case ALTFUTEX_IOC_WAIT:
+		af_stat_inc(AF_STAT_WAIT);
 		return af_ioctl_wait(c, argp);
 	case ALTFUTEX_IOC_WAKE:
+		af_stat_inc(AF_STAT_WAKE);
 		return af_ioctl_wake(c, argp);
 	case ALTFUTEX_IOC_REQUEUE:
+		af_stat_inc(AF_STAT_REQUEUE);
 		return af_ioctl_requeue(c, argp, false);
 	case ALTFUTEX_IOC_CMP_REQUEUE:
+		af_stat_inc(AF_STAT_CMP_REQUEUE);
 		return af_ioctl_requeue(c, argp, true);
 	case ALTFUTEX_IOC_FD:
+		af_stat_inc(AF_STAT_FD);
 		return af_ioctl_fd(c, argp);
 	case ALTFUTEX_IOC_FD_REARM:
+		af_stat_inc(AF_STAT_FD_REARM);
 		return af_ioctl_fd_rearm(argp);
 	default:
 		return -ENOTTY;
@@ -187,14 +194,16 @@ static int __init af_init(void)
 	ret = af_fd_init();
 	if (ret)
 		goto err_hash;
+	af_stats_init();
 	ret = misc_register(&af_miscdev);
 	if (ret)
-		goto err_fd;
+		goto err_stats;
 	pr_info("altfutex: /dev/altfutex ready, %u hash buckets\n",
 		af_hash_size());
 	return 0;
 
-err_fd:
+err_stats:
+	af_stats_exit();
 	af_fd_exit();
 err_hash:
 	af_hash_exit();
@@ -204,6 +213,7 @@ err_hash:
 static void __exit af_exit(void)
 {
 	misc_deregister(&af_miscdev);
+	af_stats_exit();
 	af_restart_exit();
 	af_fd_exit();
 	af_hash_exit();

@@ -40,12 +40,14 @@
 #include <linux/wait.h>
 
 #include "altfutex.h"
+#include "trace.h"
 
 struct af_fd {
 	struct af_waiter w;		/* w.mm == NULL: no thread of its own */
 	wait_queue_head_t wq;		/* blocked readers and pollers */
 	struct fasync_struct *fasync;	/* O_ASYNC: SIGIO on wake */
 	unsigned long flags;		/* AF_FD_ARMING */
+	unsigned long uaddr;		/* created on it, for the tracepoints */
 	int ready;			/* a wake not read yet */
 };
 
@@ -63,6 +65,7 @@ static void af_fd_wake(struct af_waiter *w)
 {
 	struct af_fd *fd = container_of(w, struct af_fd, w);
 
+	trace_altfutex_fd_wake(fd->uaddr);
 	WRITE_ONCE(fd->ready, 1);
 	/* the wait queue's lock orders ready before a poller's recheck */
 	wake_up_interruptible_poll(&fd->wq, EPOLLIN | EPOLLRDNORM);
@@ -130,18 +133,9 @@ static int af_fd_arm(struct af_fd *fd, u32 __user *uaddr, u32 val)
 	return ret;
 }
 
-/**
- * af_fd_create() - a new fd waiting on the futex at @uaddr
- * @c: the device file the call came through
- * @uaddr: 4-byte aligned user address
- * @flags: ALTFUTEX_PRIVATE or 0
- * @val: the value the caller saw
- *
- * Return: the new fd (O_CLOEXEC), -EAGAIN if *@uaddr != @val (and no fd),
- * -EFAULT, -EMFILE, -ENOMEM.
- */
-int af_fd_create(struct af_client *c, u32 __user *uaddr, unsigned int flags,
-		 u32 val)
+/* af_fd_create(), but for its tracepoint. */
+static int __af_fd_create(struct af_client *c, u32 __user *uaddr,
+			  unsigned int flags, u32 val)
 {
 	struct file *file;
 	struct af_fd *fd;
@@ -152,6 +146,7 @@ int af_fd_create(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 		return -ENOMEM;
 	init_waitqueue_head(&fd->wq);
 	fd->w.wake = af_fd_wake;
+	fd->uaddr = (unsigned long)uaddr;
 	ret = af_key_lookup(c, uaddr, flags, &fd->w.key, true);
 	if (ret)
 		goto err_free;
@@ -185,6 +180,26 @@ err_key:
 	af_key_put(&fd->w.key);
 err_free:
 	kmem_cache_free(af_fd_cache, fd);
+	return ret;
+}
+
+/**
+ * af_fd_create() - a new fd waiting on the futex at @uaddr
+ * @c: the device file the call came through
+ * @uaddr: 4-byte aligned user address
+ * @flags: ALTFUTEX_PRIVATE or 0
+ * @val: the value the caller saw
+ *
+ * Return: the new fd (O_CLOEXEC), -EAGAIN if *@uaddr != @val (and no fd),
+ * -EFAULT, -EMFILE, -ENOMEM.
+ */
+int af_fd_create(struct af_client *c, u32 __user *uaddr, unsigned int flags,
+		 u32 val)
+{
+	int ret = __af_fd_create(c, uaddr, flags, val);
+
+	trace_altfutex_fd_arm((unsigned long)uaddr, val, ret < 0 ? -1 : ret,
+			      false, ret);
 	return ret;
 }
 
@@ -223,6 +238,7 @@ int af_fd_rearm(int fdnum, u32 val)
 		ret = af_fd_arm(fd, NULL, val);
 	}
 	clear_bit_unlock(AF_FD_ARMING, &fd->flags);
+	trace_altfutex_fd_arm(fd->uaddr, val, fdnum, true, ret);
 out:
 	fput(file);
 	return ret;
@@ -276,8 +292,9 @@ static int af_fd_fasync(int fdnum, struct file *file, int on)
 static int af_fd_release(struct inode *inode, struct file *file)
 {
 	struct af_fd *fd = file->private_data;
+	bool armed = af_fd_dequeue(fd);
 
-	af_fd_dequeue(fd);
+	trace_altfutex_fd_release(fd->uaddr, armed);
 	af_key_put(&fd->w.key);
 	kmem_cache_free(af_fd_cache, fd);
 	return 0;

@@ -339,6 +339,70 @@ void af_client_release(struct af_client *c)
 	af_ptable_put(pt);
 }
 
+/* ---- a census, for the statistics (stats.c) ------------------------------------ */
+
+/* Count @b's queue, under its lock, into @cs. */
+static void af_census_bucket(struct af_bucket *b, struct af_census *cs)
+{
+	struct af_waiter *w;
+	unsigned long n = 0;
+
+	spin_lock(&b->lock);
+	list_for_each_entry(w, &b->queue, node) {
+		n++;
+		if (w->mm)
+			cs->threads++;
+		else
+			cs->fds++;		/* an fd has no thread, no mm */
+	}
+	spin_unlock(&b->lock);
+	cs->longest = max(cs->longest, n);
+}
+
+/**
+ * af_hash_census() - count the queued waiters of every table
+ * @cs: filled in
+ *
+ * Each bucket is counted under its own lock, one at a time, so the
+ * totals are exact only when nothing waits or wakes meanwhile; a table
+ * that the rhashtable moves during the walk may be counted twice.  It
+ * costs the operations nothing but the time a bucket lock is held, and
+ * sleeps between tables (and every few shared buckets).
+ */
+void af_hash_census(struct af_census *cs)
+{
+	struct rhashtable_iter iter;
+	struct af_ptable *pt;
+	unsigned int i;
+
+	memset(cs, 0, sizeof(*cs));
+	/* the shared table stays in place under the read side */
+	percpu_down_read(&af_resize_sem);
+	cs->shared_buckets = af_hash.mask + 1;
+	for (i = 0; i <= af_hash.mask; i++) {
+		af_census_bucket(&af_buckets[i], cs);
+		if (i % 256 == 255)
+			cond_resched();
+	}
+	percpu_up_read(&af_resize_sem);
+
+	/* a table found here is freed only after an RCU grace period */
+	rhashtable_walk_enter(&af_ptables, &iter);
+	rhashtable_walk_start(&iter);
+	while ((pt = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(pt))
+			continue;		/* -EAGAIN: a resize; go on */
+		cs->tables++;
+		for (i = 0; i <= pt->mask; i++)
+			af_census_bucket(&pt->buckets[i], cs);
+		rhashtable_walk_stop(&iter);
+		cond_resched();
+		rhashtable_walk_start(&iter);
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}
+
 /* ---- set-up ------------------------------------------------------------------------ */
 
 /* A private table's default size: 16 buckets per CPU, up to a bound. */

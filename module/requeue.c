@@ -23,6 +23,7 @@
 #include <linux/uaccess.h>
 
 #include "altfutex.h"
+#include "trace.h"
 
 static void af_double_lock(struct af_bucket *b1, struct af_bucket *b2)
 	__acquires(&b1->lock) __acquires(&b2->lock)
@@ -203,5 +204,7 @@ int af_requeue(struct af_client *c, u32 __user *uaddr1, u32 __user *uaddr2,
 	af_key_drop(&key2);
 out_put1:
 	af_key_drop(&key1);
+	trace_altfutex_requeue(uaddr1, uaddr2, flags, nr_wake, nr_requeue,
+			       cmpval, cmpval ? *cmpval : 0, ret);
 	return ret;
 }

@@ -138,6 +138,7 @@
 #include <linux/uaccess.h>
 
 #include "altfutex.h"
+#include "trace.h"
 
 /* A sleeping thread's waiter, on its stack (af_wait_until()). */
 struct af_thread_waiter {
@@ -347,26 +348,16 @@ static int af_sleep(struct af_waiter *w, struct hrtimer_sleeper *to)
 	return ret;
 }
 
-/**
- * af_wait_until() - sleep on the futex at @uaddr while it holds @val
- * @c: the device file the call came through, or NULL (a restart)
- * @uaddr: 4-byte aligned user address
- * @flags: ALTFUTEX_PRIVATE or 0 (the timeout flags are in @dl already)
- * @val: the value the caller saw
- * @dl: when to give up, or NULL for never
- *
- * The waiter lives on this thread's stack, as the kernel futex's does: it
- * is queued only while this function runs, and a waker stops touching it
- * once it has stored WOKEN (D), before which we cannot return.  So a
- * sleeping thread costs no slab memory and the wait path allocates
- * nothing.
- *
- * Return: 0 when woken, -EAGAIN if *@uaddr != @val, -ETIMEDOUT,
- * -ERESTARTNOHAND on a signal, -EFAULT, -ENOMEM (no room for the
- * process's private table, on its first wait).
+/*
+ * af_wait_until(), between its tracepoints.  The waiter lives on this
+ * thread's stack, as the kernel futex's does: it is queued only while
+ * this function runs, and a waker stops touching it once it has stored
+ * WOKEN (D), before which we cannot return.  So a sleeping thread costs
+ * no slab memory and the wait path allocates nothing.
  */
-int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
-		  u32 val, const struct af_deadline *dl)
+static int __af_wait_until(struct af_client *c, u32 __user *uaddr,
+			   unsigned int flags, u32 val,
+			   const struct af_deadline *dl)
 {
 	struct hrtimer_sleeper sleeper, *to = NULL;
 	struct af_thread_waiter waiter = { .task = current };
@@ -417,6 +408,32 @@ int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 	/* What we hold on the key we are on now, a requeue's key2 perhaps. */
 	if (af_waiter_holds_ref(w, &w->key))
 		af_key_put(&w->key);
+	return ret;
+}
+
+/**
+ * af_wait_until() - sleep on the futex at @uaddr while it holds @val
+ * @c: the device file the call came through, or NULL (a restart)
+ * @uaddr: 4-byte aligned user address
+ * @flags: ALTFUTEX_PRIVATE or 0 (the timeout flags are in @dl already)
+ * @val: the value the caller saw
+ * @dl: when to give up, or NULL for never
+ *
+ * Each wait is traced from its start (altfutex_wait_start) to its result
+ * (altfutex_wait_end); a restarted one starts again.
+ *
+ * Return: 0 when woken, -EAGAIN if *@uaddr != @val, -ETIMEDOUT,
+ * -ERESTARTNOHAND on a signal, -EFAULT, -ENOMEM (no room for the
+ * process's private table, on its first wait).
+ */
+int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
+		  u32 val, const struct af_deadline *dl)
+{
+	int ret;
+
+	trace_altfutex_wait_start(uaddr, val, flags, !!dl);
+	ret = __af_wait_until(c, uaddr, flags, val, dl);
+	trace_altfutex_wait_end(uaddr, ret);
 	return ret;
 }
 
@@ -523,5 +540,6 @@ int af_wake(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 		return ret;
 	ret = af_wake_key(&key, nr_wake);
 	af_key_drop(&key);
+	trace_altfutex_wake(uaddr, flags, nr_wake, ret);
 	return ret;
 }

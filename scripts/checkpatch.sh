@@ -32,9 +32,18 @@ fi
 cd "$top"
 cpflags="--strict --no-tree --terse --show-types"
 ret=0
-# Kernel code and the uapi header: the full --strict set.
-# shellcheck disable=SC2046,SC2086
-"$cp" $cpflags -f module/*.[ch] include/uapi/linux/*.h || ret=1
+# Kernel code and the uapi header: the full --strict set, except for the
+# tracepoint header's two layout checks, which every TRACE_EVENT() laid
+# out as the kernel's own include/trace/events/*.h are draws.
+kernel_srcs=
+for f in module/*.[ch] include/uapi/linux/*.h; do
+	[ "$f" = module/trace.h ] || kernel_srcs="$kernel_srcs $f"
+done
+# shellcheck disable=SC2086
+"$cp" $cpflags -f $kernel_srcs || ret=1
+# shellcheck disable=SC2086
+"$cp" $cpflags --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
+	-f module/trace.h || ret=1
 # Userspace: the library's API (README.md, "API") is written in C99 types
 # (uint32_t), so the kernel-type preference does not apply there, nor
 # the kernel's attribute macros (__aligned, noinline: <linux/compiler.h>
