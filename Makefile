@@ -104,6 +104,7 @@ help:
 	@echo "                one VM; writes bench/results.csv, bench/plot.png"
 	@echo "make sparse     build the module with sparse (C=2)"
 	@echo "make checkpatch run checkpatch.pl --strict over the sources"
+	@echo "make manlint    lint the manual pages in man/ (make check too)"
 
 # Made again when the installed packages change (a kernel upgrade).
 $(CONFIG_MK): scripts/deps.sh $(wildcard /var/lib/dpkg/status)
@@ -251,7 +252,7 @@ vm: all
 	$(VM_ENV) scripts/vm.sh --cmd "$$CMD" --files "$$FILES"
 
 check: all
-	$(VM_ENV) scripts/check.sh
+	$(VM_ENV) CHECK_MANLINT=1 scripts/check.sh
 
 run: all
 	$(VM_ENV) scripts/run.sh
@@ -268,6 +269,15 @@ matrix: lib tests
 check-debug: lib tests
 	BUILD="$(BUILD)" MODPARAMS="$(MODPARAMS)" SANITIZER="$(SANITIZER)" \
 		scripts/check-debug.sh
+
+# ---- manual pages -----------------------------------------------------------
+
+# mandoc -T lint and groff -ww over every page of man/, their SEE ALSO
+# references, a page for every symbol of the library; make check adds its
+# counts to its total (scripts/check.sh, CHECK_MANLINT).
+.PHONY: manlint
+manlint:
+	scripts/manlint.sh
 
 # clean keeps the downloaded kernels and the build roots ($(BUILD)/cache);
 # distclean removes them too.

@@ -17,6 +17,10 @@
 # as one more failure, with the reason printed before.
 # Exit status: 0 if nothing failed.
 #
+# With CHECK_MANLINT=1 (make check sets it), the manual pages are linted
+# first, on the host (scripts/manlint.sh): its PASS/FAIL line per page
+# comes before the VM's, and its counts are added to the total.
+#
 # Environment: as scripts/vm.sh; VM_TIMEOUT defaults to 2400 s here, and
 # ALTFUTEX_TEST_TIMEOUT (default 300 s) bounds each test.  For
 # scripts/check-debug.sh's kmemleak scan:
@@ -40,6 +44,18 @@ case $test_timeout in
 esac
 [ -d "$BUILD/tests" ] || die "no $BUILD/tests: build the tests first (make)"
 
+# The manual pages, on the host, before the VM: their counts join the total.
+man_p=0 man_f=0 man_s=0
+if [ "${CHECK_MANLINT:-0}" = 1 ]; then
+	mlog=$(mktemp)
+	mrc=0
+	scripts/manlint.sh >"$mlog" 2>&1 || mrc=$?
+	grep -avE "$SUMMARY_RE" "$mlog" || true
+	read -r man_p man_f man_s <<<"$(summary_counts \
+		"$(run_summary "$mlog" "$mrc" || true)")"
+	rm -f "$mlog"
+fi
+
 # In the guest, in /work: tests/ holds the test binaries.
 cmd="sh ./run-tests.sh -t $test_timeout -l hash=default tests; a=\$?
 sh ./run-tests.sh -t $test_timeout -l hash=1 -p \"\${ALTFUTEX_PARAMS:+\$ALTFUTEX_PARAMS }hash_size=1\" tests; b=\$?
@@ -58,7 +74,7 @@ scripts/vm.sh --cmd "$cmd" \
 res=$BUILD/vm/result
 if [ ! "$BUILD/vm/verdict" -nt "$stamp" ]; then
 	echo "$me: the VM did not run (scripts/vm.sh: status $rc)"
-	summary 0 1 0
+	summary "$man_p" $((man_f + 1)) "$man_s"
 	exit 1
 fi
 count() {
@@ -87,5 +103,7 @@ elif [ $((passed + failed + skipped)) -eq 0 ]; then
 	failed=1
 fi
 
+passed=$((passed + man_p)) failed=$((failed + man_f))
+skipped=$((skipped + man_s))
 summary "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]

@@ -13,7 +13,7 @@
 set -eu
 
 PKGS="linux-headers-amd64 linux-image-amd64 qemu-system-x86 busybox-static
-cpio kmod gcc gcc-multilib make libc6-dev sparse"
+cpio kmod gcc gcc-multilib make libc6-dev sparse mandoc groff-base"
 
 stock_kver() {
 	dpkg-query -W -f='${Depends}\n' linux-headers-amd64 2>/dev/null |
