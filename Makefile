@@ -8,13 +8,29 @@
 BUILD := build
 KCACHE := $(BUILD)/cache/kernels
 
-# The host's stock kernel (bookworm's: the one linux-headers-amd64 points
-# at), read after scripts/deps.sh has installed what is missing; make
-# makes $(CONFIG_MK) first and then starts again with it.
-CONFIG_MK := $(BUILD)/config.mk
-ifeq ($(filter clean distclean help,$(MAKECMDGOALS)),)
-include $(CONFIG_MK)
+# Only the set-up goals install missing Debian packages (scripts/deps.sh,
+# with apt-get), before anything is read or built; every other goal,
+# plain `make` first, installs nothing: it stops, naming what is missing
+# and `make deps`, and the scripts it runs only say what they miss
+# (ALTFUTEX_NO_APT).
+SETUP_GOALS := deps run check check-install matrix check-debug bench
+ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
+export ALTFUTEX_NO_APT :=
+ifneq ($(shell scripts/deps.sh >&2; echo $$?),0)
+$(error scripts/deps.sh could not install the packages altfutex needs)
 endif
+else
+export ALTFUTEX_NO_APT := 1
+ifeq ($(filter clean distclean help uninstall,$(MAKECMDGOALS)),)
+ifneq ($(shell scripts/deps.sh --build >&2; echo $$?),0)
+$(error a package the build needs is missing (above))
+endif
+endif
+endif
+
+# The host's stock kernel (bookworm's: the one linux-headers-amd64 points
+# at), read from dpkg's database; reading it installs nothing.
+HOST_KVER := $(shell scripts/deps.sh --kver)
 
 # The kernel to build for and boot: the host's stock kernel unless KVER is
 # given (a version, e.g. 6.12.117+deb13-amd64, or the name of a suite of
@@ -105,13 +121,9 @@ help:
 	@echo "make sparse     build the module with sparse (C=2)"
 	@echo "make checkpatch run checkpatch.pl --strict over the sources"
 
-# Made again when the installed packages change (a kernel upgrade).
-$(CONFIG_MK): scripts/deps.sh $(wildcard /var/lib/dpkg/status)
-	@mkdir -p $(@D)
-	scripts/deps.sh
-	echo "HOST_KVER := $$(scripts/deps.sh --kver)" >$@
-
-deps: $(CONFIG_MK)
+# (The packages were installed while the Makefile was read.)
+deps:
+	@echo "deps: the Debian packages altfutex needs are installed"
 
 # ---- kernel module -------------------------------------------------------
 
