@@ -70,6 +70,10 @@ LIB_SO := $(BUILD)/libaltfutex.so.$(LIB_VERSION)
 LIB_SONAME := libaltfutex.so.$(LIB_MAJOR)
 LIB_A := $(BUILD)/libaltfutex.a
 LIB_PC := $(BUILD)/altfutex.pc
+# Where make install puts the library (altfutex.pc says it); the stamp
+# holds the PREFIX that altfutex.pc was written for.
+PREFIX ?= /usr/local
+PREFIX_STAMP := $(BUILD)/prefix
 
 # tests/helpers.c is not a test: it is compiled once (and once more for
 # the 32-bit tests) and linked into every test program.
@@ -166,9 +170,10 @@ $(LIB_SO): $(BUILD)/lib/altfutex.pic.o userlib/libaltfutex.map
 	ln -sf libaltfutex.so.$(LIB_VERSION) $(BUILD)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(BUILD)/libaltfutex.so
 
-$(LIB_PC): userlib/altfutex.pc.in
+# Written again when PREFIX changes ($(PREFIX_STAMP), install section).
+$(LIB_PC): userlib/altfutex.pc.in $(PREFIX_STAMP)
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|/usr/local|' -e 's|@VERSION@|$(LIB_VERSION)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
 		$< > $@
 
 # ---- tests and examples ----------------------------------------------------
@@ -254,6 +259,29 @@ matrix: lib tests
 check-debug: lib tests
 	BUILD="$(BUILD)" MODPARAMS="$(MODPARAMS)" SANITIZER="$(SANITIZER)" \
 		scripts/check-debug.sh
+
+# ---- install ---------------------------------------------------------------
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [KRELEASE=]: the module into
+# /lib/modules/<its release>/updates, the library, headers, altfutex.pc
+# and man pages under PREFIX, /etc/modules-load.d/altfutex.conf; then
+# depmod and ldconfig (not with DESTDIR).  make uninstall removes the same
+# files: scripts/install.sh has the one list.
+ifneq ($(filter-out clean distclean help,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(shell cat $(PREFIX_STAMP) 2>/dev/null),$(PREFIX))
+$(shell mkdir -p $(BUILD) && echo '$(PREFIX)' >$(PREFIX_STAMP))
+endif
+endif
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD="$(BUILD)" \
+	MODULE="$(MODULE)" KRELEASE="$(KRELEASE)"
+
+.PHONY: install uninstall check-install
+
+install: module lib
+	$(INSTALL_ENV) scripts/install.sh install
+
+uninstall:
+	$(INSTALL_ENV) scripts/install.sh uninstall
 
 # clean keeps the downloaded kernels and the build roots ($(BUILD)/cache);
 # distclean removes them too.
