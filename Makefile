@@ -2,8 +2,10 @@
 #
 # altfutex: `make` builds the module, the library and the tests;
 # `make run` shows it working in a VM; `make check` runs the test suite in a
-# VM; `make matrix` runs it on three generations of Debian's kernel.
-# Missing Debian packages are installed on first use.
+# VM; `make matrix` runs it on three generations of Debian's kernel;
+# `make install` installs it.  The set-up goals (deps, run, check,
+# matrix...) install the Debian packages they miss; plain `make` never
+# does.
 
 BUILD := build
 KCACHE := $(BUILD)/cache/kernels
@@ -122,6 +124,12 @@ help:
 	@echo "                the same with KCSAN (data races) instead of KASAN"
 	@echo "make bench      benchmark altfutex against the kernel futex in"
 	@echo "                one VM; writes bench/results.csv, bench/plot.png"
+	@echo "make install    install the module, libaltfutex, headers,"
+	@echo "                altfutex.pc (PREFIX=/usr/local, DESTDIR=)"
+	@echo "make uninstall  remove what make install installed"
+	@echo "make check-install"
+	@echo "                check make install/uninstall, DKMS, and an"
+	@echo "                install in a VM (part of make check)"
 	@echo "make sparse     build the module with sparse (C=2)"
 	@echo "make checkpatch run checkpatch.pl --strict over the sources"
 
@@ -241,8 +249,10 @@ VM_ENV = KVER="$(KVER)" VMLINUZ="$(VMLINUZ)" MODULE="$(MODULE)" \
 vm: all
 	$(VM_ENV) scripts/vm.sh --cmd "$$CMD" --files "$$FILES"
 
+# The suite, then check-install; the last line is the total of both.
 check: all
-	$(VM_ENV) scripts/check.sh
+	$(VM_ENV) scripts/check-total.sh scripts/check.sh \
+		scripts/check-install.sh
 
 run: all
 	$(VM_ENV) scripts/run.sh
@@ -282,6 +292,11 @@ install: module lib
 
 uninstall:
 	$(INSTALL_ENV) scripts/install.sh uninstall
+
+# make install into a stage, checked on the host and, copied onto /, in
+# the VM; a DKMS build (scripts/check-install.sh).
+check-install: module lib
+	$(VM_ENV) CC="$(CC)" scripts/check-install.sh
 
 # clean keeps the downloaded kernels and the build roots ($(BUILD)/cache);
 # distclean removes them too.
