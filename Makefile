@@ -23,8 +23,17 @@ $(error scripts/deps.sh could not install the packages altfutex needs)
 endif
 else
 export ALTFUTEX_NO_APT := 1
+# What the build needs: the stock kernel's headers unless KDIR or KVER
+# names another kernel; gcc-multilib for the 32-bit tests.
+BUILD_DEPS := gcc make libc6-dev
+ifeq ($(origin KDIR)$(origin KVER),undefinedundefined)
+BUILD_DEPS += linux-headers-amd64
+endif
+ifneq ($(filter all tests vm,$(or $(MAKECMDGOALS),all)),)
+BUILD_DEPS += gcc-multilib
+endif
 ifeq ($(filter clean distclean help uninstall,$(MAKECMDGOALS)),)
-ifneq ($(shell scripts/deps.sh --build >&2; echo $$?),0)
+ifneq ($(shell scripts/deps.sh --check $(BUILD_DEPS) >&2; echo $$?),0)
 $(error a package the build needs is missing (above))
 endif
 endif

@@ -7,9 +7,10 @@
 #   scripts/deps.sh PKG...   the same for those packages only (for the
 #                            scripts that need more: the bench's gnuplot,
 #                            the debug kernel's source, mmdebstrap, dkms)
-#   scripts/deps.sh --build  install nothing: fail, naming them, if any
-#                            of the build's packages is missing (what
-#                            plain `make` needs)
+#   scripts/deps.sh --check PKG...
+#                            install nothing: fail, naming them and
+#                            `make deps`, if any of those is missing
+#                            (plain `make` checks what it needs so)
 #   scripts/deps.sh --kver   print the version of Debian's stock kernel
 #                            (the one linux-headers-amd64 depends on)
 # With ALTFUTEX_NO_APT=1 in the environment (the Makefile sets it for
@@ -41,12 +42,13 @@ if [ "${1:-}" = "--kver" ]; then
 	exit 0
 fi
 
-own=1 apt=1 how="make deps"
+apt=1 how="make deps"
 PKGS="$BUILD_PKGS $VM_PKGS"
-if [ "${1:-}" = "--build" ]; then
-	PKGS=$BUILD_PKGS apt=''
+if [ "${1:-}" = "--check" ]; then
+	shift
+	PKGS=$* apt=''
 elif [ $# -gt 0 ]; then
-	PKGS=$* own='' how="scripts/deps.sh $*"
+	PKGS=$* how="scripts/deps.sh $*"
 fi
 [ -z "${ALTFUTEX_NO_APT:-}" ] || apt=''
 missing=
@@ -54,17 +56,19 @@ for p in $PKGS; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || missing="$missing $p"
 done
-# the image and headers of the same version must both be there (only the
-# headers for the build)
+# the stock kernel's headers and image of the same version (those that
+# are asked for) must be there
 v=$(stock_kver)
-if [ -n "$own" ] && [ -n "$v" ]; then
-	[ -d "/usr/src/linux-headers-$v" ] ||
-		missing="$missing linux-headers-$v"
-	case " $PKGS " in
-	*" linux-image-amd64 "*)
-		[ -e "/boot/vmlinuz-$v" ] || missing="$missing linux-image-$v" ;;
-	esac
-fi
+case " $PKGS " in
+*" linux-headers-amd64 "*)
+	[ -z "$v" ] || [ -d "/usr/src/linux-headers-$v" ] ||
+		missing="$missing linux-headers-$v" ;;
+esac
+case " $PKGS " in
+*" linux-image-amd64 "*)
+	[ -z "$v" ] || [ -e "/boot/vmlinuz-$v" ] ||
+		missing="$missing linux-image-$v" ;;
+esac
 [ -n "$missing" ] || exit 0
 
 if [ -z "$apt" ]; then
