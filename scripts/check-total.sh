@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run several test scripts one after the other and end with the total of
-# their summary lines (make check: scripts/check.sh, then
-# scripts/check-install.sh).
+# their summary lines (make check: scripts/check-install.sh, then
+# scripts/check.sh).
 #
 #   scripts/check-total.sh SCRIPT...
 #
