@@ -22,6 +22,16 @@
 #                      needs libaltfutex.so.1
 #   install-static     the same program linked with the installed .a
 #   install-uninstall  make uninstall leaves the stage empty
+#   install-root       make install with no DESTDIR, in a mount namespace
+#                      of its own where /usr/local, /etc and
+#                      /lib/modules/KVER are overlays (nothing reaches the
+#                      host): depmod's modules.dep has updates/altfutex.ko,
+#                      ldconfig's cache has /usr/local/lib's library,
+#                      pkg-config's own search path finds altfutex.pc and a
+#                      program built with it loads that library; then
+#                      make uninstall gives back modules.dep as it was, and
+#                      neither the cache nor modules-load.d keeps anything
+#                      (SKIP for a kernel not installed on the host)
 #   install-dkms       dkms add, build and install from a copy of the
 #                      sources (scripts/install.sh dkms-source), against
 #                      the host's headers, with dkms's trees in a temporary
@@ -56,6 +66,7 @@ with_vm=1
 case ${1:-} in
 '') ;;
 --host) with_vm="" ;;
+--root-inner) ;;
 *) die "usage: scripts/check-install.sh [--host]" ;;
 esac
 
@@ -74,6 +85,69 @@ report() {	# PASS|FAIL|SKIP NAME DETAIL
 	SKIP) skipped=$((skipped + 1)) ;;
 	esac
 }
+
+# install-root's inner half (below): in a mount namespace of its own
+# (unshare -m, private propagation), with
+# /usr/local, /etc and /lib/modules/KVER overlaid by directories under
+# $2: install with no DESTDIR, look, uninstall, look.  One line: "ok ..."
+# or "fail ...".  Nothing of it reaches the host's mounts.
+root_inner() {
+	local d=$1 m up why='' dep cache flags lib
+	for m in /usr/local /etc "/lib/modules/$KVER"; do
+		up=$d/$(echo "$m" | tr / _)
+		mkdir -p "$up/u" "$up/w"
+		if ! mount -t overlay overlay \
+			-o "lowerdir=$m,upperdir=$up/u,workdir=$up/w" "$m" ||
+			! mountpoint -q "$m"; then
+			echo "fail cannot overlay $m"
+			return
+		fi
+	done
+	if ! DESTDIR='' PREFIX=$PREFIX BUILD=$BUILD MODULE=$MODULE \
+		KRELEASE=$KVER scripts/install.sh install >"$d/install.log" 2>&1; then
+		echo "fail scripts/install.sh install: $(tail -n 1 "$d/install.log")"
+		return
+	fi
+	dep=$(grep -o '^[^:]*/altfutex\.ko:' "/lib/modules/$KVER/modules.dep" ||
+		true)
+	[ "$dep" = updates/altfutex.ko: ] ||
+		why+=" modules.dep has '$dep', not updates/altfutex.ko;"
+	cache=$(ldconfig -p | sed -n 's/^[[:space:]]*libaltfutex\.so\.1 .*=> //p')
+	[ "$cache" = "$PREFIX/lib/libaltfutex.so.1" ] ||
+		why+=" ldconfig -p: libaltfutex.so.1 => '$cache';"
+	# pkg-config's own search path, which has /usr/local/lib/pkgconfig
+	# shellcheck disable=SC2046,SC2086
+	if flags=$(env -u PKG_CONFIG_PATH pkg-config --cflags --libs altfutex) &&
+		"$CC" -pthread -o "$d/roundtrip" tests/install/roundtrip.c $flags \
+			>"$d/cc.log" 2>&1; then
+		lib=$(ldd "$d/roundtrip" 2>&1 | sed -n 's/^[[:space:]]*libaltfutex\.so\.1 => \([^ ]*\) .*/\1/p')
+		[ "$lib" = "$PREFIX/lib/libaltfutex.so.1" ] ||
+			why+=" the program loads libaltfutex.so.1 from '$lib';"
+	else
+		why+=" pkg-config --cflags --libs altfutex ('$flags') and cc failed;"
+	fi
+	DESTDIR='' PREFIX=$PREFIX BUILD=$BUILD MODULE=$MODULE KRELEASE=$KVER \
+		scripts/install.sh uninstall >"$d/uninstall.log" 2>&1 ||
+		why+=" scripts/install.sh uninstall failed;"
+	! grep -q altfutex "/lib/modules/$KVER/modules.dep" ||
+		why+=" modules.dep still names altfutex after uninstall;"
+	cmp -s "/lib/modules/$KVER/modules.dep" "$d/modules.dep.before" ||
+		why+=" modules.dep is not what it was;"
+	case $(ldconfig -p) in
+	*libaltfutex*) why+=" ld.so.cache still has libaltfutex;" ;;
+	esac
+	[ ! -e /etc/modules-load.d/altfutex.conf ] ||
+		why+=" modules-load.d/altfutex.conf is left;"
+	if [ -z "$why" ]; then
+		echo "ok depmod: $dep; ldconfig: $cache; pkg-config: $flags; the program loads $lib; uninstall: modules.dep as before, cache and conf clean"
+	else
+		echo "fail$why"
+	fi
+}
+if [ "${1:-}" = --root-inner ]; then
+	root_inner "$2"
+	exit 0
+fi
 
 for f in "$MODULE" "$BUILD/libaltfutex.so.1.0.0" "$BUILD/libaltfutex.a" \
 	"$BUILD/altfutex.pc"; do
@@ -214,6 +288,25 @@ else
 	[ -n "$stage_ok" ] ||
 		note=" (after an install that install-stage failed)"
 	report PASS install-uninstall "the stage is empty$note"
+fi
+
+# ---- install-root ---------------------------------------------------------
+
+if ! command -v unshare >/dev/null ||
+	! unshare -m --propagation private true 2>/dev/null; then
+	report SKIP install-root "no mount namespace (unshare -m)"
+elif [ ! -f "/lib/modules/$KVER/modules.dep" ]; then
+	report SKIP install-root "no /lib/modules/$KVER on the host: the install into / is checked on the host's own kernel"
+else
+	mkdir -p "$tmp/root"
+	cp "/lib/modules/$KVER/modules.dep" "$tmp/root/modules.dep.before"
+	out=$(unshare -m --propagation private "$0" --root-inner "$tmp/root" 2>&1 |
+		tail -n 1) || true
+	case $out in
+	ok*) report PASS install-root "${out#ok }" ;;
+	fail*) report FAIL install-root "${out#fail}" ;;
+	*) report FAIL install-root "the check itself failed: '$out'" ;;
+	esac
 fi
 
 # ---- install-dkms -----------------------------------------------------------

@@ -27,7 +27,8 @@
 #   PREFIX/share/man/man3/*.3, man7/*.7        man/ (when the tree has it)
 #   /etc/modules-load.d/altfutex.conf          loads the module at boot
 # No udev rule: the module itself asks for mode 0666 (the miscdevice's
-# mode, module/dev.c), which devtmpfs gives /dev/altfutex and udev keeps.
+# mode, module/dev.c), which devtmpfs gives /dev/altfutex; no udev rule
+# of Debian's sets another.
 #
 # With DESTDIR empty, install and uninstall then run depmod -a RELEASE and
 # ldconfig.  With DESTDIR (a staged install, for a package) they do not:
