@@ -111,8 +111,8 @@ manifest() {
 refresh() {
 	local rel=$1
 	if [ -n "$DESTDIR" ]; then
-		say "staged in $DESTDIR: run depmod -a $rel and ldconfig on the" \
-			"target once the files are there"
+		say "$DESTDIR is a stage: depmod -a $rel and ldconfig are for" \
+			"the machine the files go to"
 		return
 	fi
 	depmod -a "$rel" || die "depmod -a $rel failed"
