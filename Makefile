@@ -133,6 +133,8 @@ help:
 	@echo "                the same with KCSAN (data races) instead of KASAN"
 	@echo "make bench      benchmark altfutex against the kernel futex in"
 	@echo "                one VM; writes bench/results.csv, bench/plot.png"
+	@echo "make deps       install the Debian packages the build and the"
+	@echo "                VM need (the set-up goals do it first too)"
 	@echo "make install    install the module, libaltfutex, headers,"
 	@echo "                altfutex.pc (PREFIX=/usr/local, DESTDIR=)"
 	@echo "make uninstall  remove what make install installed"
