@@ -2,19 +2,46 @@
 #
 # altfutex: `make` builds the module, the library and the tests;
 # `make run` shows it working in a VM; `make check` runs the test suite in a
-# VM; `make matrix` runs it on three generations of Debian's kernel.
-# Missing Debian packages are installed on first use.
+# VM; `make matrix` runs it on three generations of Debian's kernel;
+# `make install` installs it.  The set-up goals (deps, run, check,
+# matrix...) install the Debian packages they miss; plain `make` never
+# does.
 
 BUILD := build
 KCACHE := $(BUILD)/cache/kernels
 
-# The host's stock kernel (bookworm's: the one linux-headers-amd64 points
-# at), read after scripts/deps.sh has installed what is missing; make
-# makes $(CONFIG_MK) first and then starts again with it.
-CONFIG_MK := $(BUILD)/config.mk
-ifeq ($(filter clean distclean help,$(MAKECMDGOALS)),)
-include $(CONFIG_MK)
+# Only the set-up goals install missing Debian packages (scripts/deps.sh,
+# with apt-get), before anything is read or built; every other goal,
+# plain `make` first, installs nothing: it stops, naming what is missing
+# and `make deps`, and the scripts it runs only say what they miss
+# (ALTFUTEX_NO_APT).
+SETUP_GOALS := deps run check check-install matrix check-debug bench
+ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
+export ALTFUTEX_NO_APT :=
+ifneq ($(shell scripts/deps.sh >&2; echo $$?),0)
+$(error scripts/deps.sh could not install the packages altfutex needs)
 endif
+else
+export ALTFUTEX_NO_APT := 1
+# What the build needs: the stock kernel's headers unless KDIR or KVER
+# names another kernel; gcc-multilib for the 32-bit tests.
+BUILD_DEPS := gcc make libc6-dev
+ifeq ($(origin KDIR)$(origin KVER),undefinedundefined)
+BUILD_DEPS += linux-headers-amd64
+endif
+ifneq ($(filter all tests vm,$(or $(MAKECMDGOALS),all)),)
+BUILD_DEPS += gcc-multilib
+endif
+ifeq ($(filter clean distclean help uninstall,$(MAKECMDGOALS)),)
+ifneq ($(shell scripts/deps.sh --check $(BUILD_DEPS) >&2; echo $$?),0)
+$(error a package the build needs is missing (above))
+endif
+endif
+endif
+
+# The host's stock kernel (bookworm's: the one linux-headers-amd64 points
+# at), read from dpkg's database; reading it installs nothing.
+HOST_KVER := $(shell scripts/deps.sh --kver)
 
 # The kernel to build for and boot: the host's stock kernel unless KVER is
 # given (a version, e.g. 6.12.117+deb13-amd64, or the name of a suite of
@@ -54,6 +81,10 @@ LIB_SO := $(BUILD)/libaltfutex.so.$(LIB_VERSION)
 LIB_SONAME := libaltfutex.so.$(LIB_MAJOR)
 LIB_A := $(BUILD)/libaltfutex.a
 LIB_PC := $(BUILD)/altfutex.pc
+# Where make install puts the library (altfutex.pc says it); the stamp
+# holds the PREFIX that altfutex.pc was written for.
+PREFIX ?= /usr/local
+PREFIX_STAMP := $(BUILD)/prefix
 
 # tests/helpers.c is not a test: it is compiled once (and once more for
 # the 32-bit tests) and linked into every test program.
@@ -102,17 +133,21 @@ help:
 	@echo "                the same with KCSAN (data races) instead of KASAN"
 	@echo "make bench      benchmark altfutex against the kernel futex in"
 	@echo "                one VM; writes bench/results.csv, bench/plot.png"
+	@echo "make deps       install the Debian packages the build and the"
+	@echo "                VM need (the set-up goals do it first too)"
+	@echo "make install    install the module, libaltfutex, headers,"
+	@echo "                altfutex.pc (PREFIX=/usr/local, DESTDIR=)"
+	@echo "make uninstall  remove what make install installed"
+	@echo "make check-install"
+	@echo "                check make install/uninstall, DKMS, and an"
+	@echo "                install in a VM (part of make check)"
 	@echo "make sparse     build the module with sparse (C=2)"
 	@echo "make checkpatch run checkpatch.pl --strict over the sources"
 	@echo "make manlint    lint the manual pages in man/ (make check too)"
 
-# Made again when the installed packages change (a kernel upgrade).
-$(CONFIG_MK): scripts/deps.sh $(wildcard /var/lib/dpkg/status)
-	@mkdir -p $(@D)
-	scripts/deps.sh
-	echo "HOST_KVER := $$(scripts/deps.sh --kver)" >$@
-
-deps: $(CONFIG_MK)
+# (The packages were installed while the Makefile was read.)
+deps:
+	@echo "deps: the Debian packages altfutex needs are installed"
 
 # ---- kernel module -------------------------------------------------------
 
@@ -155,9 +190,10 @@ $(LIB_SO): $(BUILD)/lib/altfutex.pic.o userlib/libaltfutex.map
 	ln -sf libaltfutex.so.$(LIB_VERSION) $(BUILD)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(BUILD)/libaltfutex.so
 
-$(LIB_PC): userlib/altfutex.pc.in
+# Written again when PREFIX changes ($(PREFIX_STAMP), install section).
+$(LIB_PC): userlib/altfutex.pc.in $(PREFIX_STAMP)
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|/usr/local|' -e 's|@VERSION@|$(LIB_VERSION)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
 		$< > $@
 
 # ---- drop-in: libaltfutex-preload.so --------------------------------------
@@ -251,8 +287,11 @@ VM_ENV = KVER="$(KVER)" VMLINUZ="$(VMLINUZ)" MODULE="$(MODULE)" \
 vm: all
 	$(VM_ENV) scripts/vm.sh --cmd "$$CMD" --files "$$FILES"
 
+# check-install, then the suite, whose VM files stay in $(BUILD)/vm (make
+# matrix keeps them); the last line is the total of both.
 check: all
-	$(VM_ENV) CHECK_MANLINT=1 scripts/check.sh
+	$(VM_ENV) CHECK_MANLINT=1 scripts/check-total.sh \
+		scripts/check-install.sh scripts/check.sh
 
 run: all
 	$(VM_ENV) scripts/run.sh
@@ -278,6 +317,34 @@ check-debug: lib tests
 .PHONY: manlint
 manlint:
 	scripts/manlint.sh
+
+# ---- install ---------------------------------------------------------------
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [KRELEASE=]: the module into
+# /lib/modules/<its release>/updates, the library, headers, altfutex.pc
+# and man pages under PREFIX, /etc/modules-load.d/altfutex.conf; then
+# depmod and ldconfig (not with DESTDIR).  make uninstall removes the same
+# files: scripts/install.sh has the one list.
+ifneq ($(filter-out clean distclean help,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(shell cat $(PREFIX_STAMP) 2>/dev/null),$(PREFIX))
+$(shell mkdir -p $(BUILD) && echo '$(PREFIX)' >$(PREFIX_STAMP))
+endif
+endif
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD="$(BUILD)" \
+	MODULE="$(MODULE)" KRELEASE="$(KRELEASE)"
+
+.PHONY: install uninstall check-install
+
+install: module lib
+	$(INSTALL_ENV) scripts/install.sh install
+
+uninstall:
+	$(INSTALL_ENV) scripts/install.sh uninstall
+
+# make install into a stage, checked on the host and, copied onto /, in
+# the VM; a DKMS build (scripts/check-install.sh).
+check-install: module lib
+	$(VM_ENV) CC="$(CC)" scripts/check-install.sh
 
 # clean keeps the downloaded kernels and the build roots ($(BUILD)/cache);
 # distclean removes them too.

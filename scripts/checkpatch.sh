@@ -54,6 +54,6 @@ done
 # shellcheck disable=SC2046,SC2086
 "$cp" $cpflags \
 	--ignore PREFER_KERNEL_TYPES,PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE,ENOSYS \
-	-f userlib/*.[ch] tests/*.[ch] bench/*.[ch] $(ls examples/*.c 2>/dev/null) ||
+	-f userlib/*.[ch] tests/*.[ch] tests/install/*.c bench/*.[ch] $(ls examples/*.c 2>/dev/null) ||
 	ret=1
 exit $ret
