@@ -278,16 +278,24 @@ static inline struct af_bucket *af_hash_bucket(const struct af_key *key)
 	return pt ? &pt->buckets[af_hash_of(key) & pt->mask] : NULL;
 }
 
-/* Use the shared table (a no-op for a private key): see hash.c. */
-static inline void af_shared_enter(const struct af_key *key)
+/*
+ * Use the shared table (a no-op for a private key): see hash.c.  Returns
+ * what af_shared_exit() must be given: whether the read side was taken.
+ * It is decided once, here, because the key may not stay what it was: a
+ * queued waiter's key belongs to the queue, and a requeue may change it,
+ * shared to private or back, the moment its bucket lock is dropped.
+ */
+static inline bool af_shared_enter(const struct af_key *key)
 {
-	if (key->type == AF_KEY_SHARED)
-		percpu_down_read(&af_resize_sem);
+	if (key->type != AF_KEY_SHARED)
+		return false;
+	percpu_down_read(&af_resize_sem);
+	return true;
 }
 
-static inline void af_shared_exit(const struct af_key *key)
+static inline void af_shared_exit(bool shared)
 {
-	if (key->type == AF_KEY_SHARED)
+	if (shared)
 		percpu_up_read(&af_resize_sem);
 }
 

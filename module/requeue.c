@@ -79,7 +79,7 @@ VISIBLE_IF_KUNIT int af_requeue_keys(const struct af_key *key1,
 	int woken = 0, moved = 0, refs1 = 0;
 	LIST_HEAD(moving);
 	const struct af_key *any;
-	bool same_key;
+	bool same_key, shared;
 	u32 uval;
 	int ret;
 
@@ -90,7 +90,7 @@ VISIBLE_IF_KUNIT int af_requeue_keys(const struct af_key *key1,
 
 retry:
 	/* no resize of the shared table while we hold its buckets (hash.c) */
-	af_shared_enter(any);
+	shared = af_shared_enter(any);
 	b1 = af_hash_bucket(key1);
 	b2 = af_hash_bucket(key2);
 	af_double_lock(b1, b2);		/* (K2) of wait.c, for both keys */
@@ -99,7 +99,7 @@ retry:
 		if (ret) {
 			/* fault it in holding nothing: it may take long */
 			af_double_unlock(b1, b2);
-			af_shared_exit(any);
+			af_shared_exit(shared);
 			ret = get_user(uval, uaddr1);
 			if (ret)
 				return ret;
@@ -160,7 +160,7 @@ retry:
 
 out_unlock:
 	af_double_unlock(b1, b2);	/* (K3) */
-	af_shared_exit(any);
+	af_shared_exit(shared);
 	af_wake_list_run(&wl);
 	/* Never the last references: the caller runs in key1's mm. */
 	while (refs1--)

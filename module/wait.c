@@ -206,8 +206,9 @@ struct af_bucket *af_lock_waiter(struct af_waiter *w)
 void af_enqueue(struct af_waiter *w)
 {
 	struct af_bucket *b;
+	bool shared;
 
-	af_shared_enter(&w->key);
+	shared = af_shared_enter(&w->key);
 	b = af_hash_bucket(&w->key);
 	af_count_add(&w->key, 1);			/* (W0u) */
 	atomic_inc(&b->waiters);			/* (W0) */
@@ -217,9 +218,10 @@ void af_enqueue(struct af_waiter *w)
 	WRITE_ONCE(w->state, AF_QUEUED);
 	list_add_tail(&w->node, &b->queue);
 	spin_unlock(&b->lock);				/* (W2) RELEASE */
-	if (w->key.type == AF_KEY_SHARED)
+	/* from here on w->key is the queue's: a requeue may change it */
+	if (shared)
 		af_hash_check_load(b);
-	af_shared_exit(&w->key);
+	af_shared_exit(shared);
 }
 EXPORT_SYMBOL_IF_KUNIT(af_enqueue);
 
@@ -485,6 +487,7 @@ VISIBLE_IF_KUNIT int af_wake_key(struct af_key *key, int nr_wake)
 	struct af_wake_list wl;
 	struct af_bucket *b;
 	int woken = 0;
+	bool shared;
 
 	if (nr_wake <= 0)
 		return 0;
@@ -497,10 +500,10 @@ VISIBLE_IF_KUNIT int af_wake_key(struct af_key *key, int nr_wake)
 		if (!key->pt)
 			return 0;
 	}
-	af_shared_enter(key);
+	shared = af_shared_enter(key);
 	b = af_hash_bucket(key);
 	if (!atomic_read(&b->waiters)) {		/* (K0) */
-		af_shared_exit(key);
+		af_shared_exit(shared);
 		return 0;
 	}
 
@@ -514,7 +517,7 @@ VISIBLE_IF_KUNIT int af_wake_key(struct af_key *key, int nr_wake)
 			break;
 	}
 	spin_unlock(&b->lock);				/* (K3) RELEASE */
-	af_shared_exit(key);
+	af_shared_exit(shared);
 	af_wake_list_run(&wl);
 	return woken;
 }
