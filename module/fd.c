@@ -99,32 +99,46 @@ static bool af_fd_ready(struct af_fd *fd)
 	return READ_ONCE(fd->ready);
 }
 
-/* Read the word @w is keyed on; @uaddr if the caller still knows it. */
-static int af_fd_get_value(struct af_waiter *w, u32 __user *uaddr, u32 *val)
+/*
+ * Read the word @key names: @uaddr if the caller still knows it, else
+ * through the key, which holds what it names.
+ */
+static int af_fd_get_value(const struct af_key *key, u32 __user *uaddr,
+			   u32 *val)
 {
 	if (uaddr)
 		return get_user(*val, uaddr) ? -EFAULT : 0;
-	if (w->key.type == AF_KEY_SHARED)
-		return af_key_read_shared(&w->key, val);
+	if (key->type == AF_KEY_SHARED)
+		return af_key_read_shared(key, val);
 	/* a private futex can only be read from inside its process */
-	if (w->key.object != current->mm)
+	if (key->object != current->mm)
 		return -EINVAL;
-	return get_user(*val, (u32 __user *)u64_to_user_ptr(w->key.word)) ?
+	return get_user(*val, (u32 __user *)u64_to_user_ptr(key->word)) ?
 	       -EFAULT : 0;
 }
 
 /*
  * Queue @fd's waiter, then check the word: (W1), (W2) and (W3) of wait.c.
+ * Once queued, fd->w.key is the queue's: a requeue may rewrite it, and
+ * drop the reference the fd held on it, under the bucket lock, while we
+ * read the word.  So a re-arm reads through a copy taken before queueing,
+ * with a reference of its own: it checks the word it was armed on, as a
+ * wait does even when a requeue moves it meanwhile.
  * Return: 0 if armed (or already woken by a racing wake), else an error
  * and the waiter is not queued.
  */
 static int af_fd_arm(struct af_fd *fd, u32 __user *uaddr, u32 val)
 {
+	struct af_key key = fd->w.key;
 	u32 uval;
 	int ret;
 
+	if (!uaddr)
+		af_key_get(&key);
 	af_enqueue(&fd->w);				/* (W1), (W2) */
-	ret = af_fd_get_value(&fd->w, uaddr, &uval);	/* (W3) */
+	ret = af_fd_get_value(&key, uaddr, &uval);	/* (W3) */
+	if (!uaddr)
+		af_key_put(&key);
 	if (!ret && uval != val)
 		ret = -EAGAIN;
 	/* a waker that claimed the fd meanwhile counted it: keep the wake */
