@@ -274,8 +274,12 @@ for t in "$dir"/*; do
 		klog=$(dmesg | grep -E -- "$klog_pattern")
 	fi
 	if [ -n "$klog" ]; then
+		# the first report whole, with what follows it (which lock,
+		# which stack), then the other matching lines
 		echo "run-tests: the kernel logged during $name:"
-		printf '%s\n' "$klog" | head -n 10 | sed 's/^/  /'
+		dmesg | awk -v pat="$klog_pattern" \
+			'n < 40 && (n || $0 ~ pat) { n++; print "  " $0 }'
+		printf '%s\n' "$klog" | sed -n '2,10s/^/  +/p'
 		first=$(printf '%s\n' "$klog" | head -n 1)
 		verdict=FAIL
 		reason="${reason:+$reason; }kernel: ${first#\[*\] }"
