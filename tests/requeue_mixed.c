@@ -21,7 +21,9 @@
  *  - exact accounting: wakes reported equal waits woken plus fd wakes read;
  *  - then the shared table still grows: more than two waiters a bucket on
  *    S must make the worker take the rwsem's write side (if debugfs shows
- *    the table's size, and hash_size= does not fix it).
+ *    the table's size, hash_size= does not fix it, and it has at most
+ *    GROW_FDS_MAX / 2 buckets: in make check, earlier tests have often
+ *    grown it past that, and lockdep in make check-debug is the check).
  */
 #include <limits.h>
 #include <poll.h>
