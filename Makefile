@@ -15,7 +15,7 @@ KCACHE := $(BUILD)/cache/kernels
 # plain `make` first, installs nothing: it stops, naming what is missing
 # and `make deps`, and the scripts it runs only say what they miss
 # (ALTFUTEX_NO_APT).
-SETUP_GOALS := deps run check check-install matrix check-debug bench
+SETUP_GOALS := deps run check check-install matrix check-debug bench peer
 ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 export ALTFUTEX_NO_APT :=
 ifneq ($(shell scripts/deps.sh >&2; echo $$?),0)
@@ -107,7 +107,7 @@ MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild \
 	include/uapi/linux/altfutex.h
 
 .PHONY: all module lib tests examples deps vm check run clean distclean \
-	sparse checkpatch help bench bench-bin matrix check-debug
+	sparse checkpatch help bench bench-bin matrix check-debug peer
 
 BENCH_BIN := $(BUILD)/bench/bench
 BENCH_PEER := $(BUILD)/bench/libbenchpeer.so
@@ -133,6 +133,9 @@ help:
 	@echo "                the same with KCSAN (data races) instead of KASAN"
 	@echo "make bench      benchmark altfutex against the kernel futex in"
 	@echo "                one VM; writes bench/results.csv, bench/plot.png"
+	@echo "make peer       the kernel's futex selftests, stress-ng, C++20"
+	@echo "                waits and perf bench futex, native and under"
+	@echo "                the preload library, in one VM: a table"
 	@echo "make deps       install the Debian packages the build and the"
 	@echo "                VM need (the set-up goals do it first too)"
 	@echo "make install    install the module, libaltfutex, headers,"
@@ -298,6 +301,12 @@ run: all
 
 bench: all
 	$(VM_ENV) scripts/bench.sh
+
+# Software nobody here wrote (the kernel's futex selftests, stress-ng,
+# libstdc++'s C++20 waits, perf bench futex), native and under the
+# preload library, in one VM boot: a table and a summary line.
+peer: lib
+	$(VM_ENV) scripts/peer.sh
 
 # The same tests on each kernel of the matrix, one VM boot each.
 matrix: lib tests

@@ -1,0 +1,206 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# make peer's guest side (scripts/peer.sh copies it into the VM with the
+# programs): software nobody here wrote, run natively and then under
+# LD_PRELOAD=libaltfutex-preload.so in the same boot, with altfutex loaded.
+#
+#   sh guest.sh DIR
+#
+# DIR holds bin/ (the kernel's futex selftests), cxx20, stress-ng, perf and
+# libaltfutex-preload.so.  Each case prints one line for the host:
+#   peer-row: NAME|NATIVE|PRELOADED|CALLS|VERDICT|NOTE
+# NATIVE and PRELOADED are pass, fail (exit status N), timeout or skip;
+# CALLS is how many ioctls the module counted while the preloaded run ran
+# (its statistics file), which says that the program's futexes did reach
+# it.  VERDICT is PASS, FAIL or SKIP (a difference this file explains, in
+# NOTE).  perf bench prints
+#   peer-bench: WORKLOAD,NATIVE,PRELOADED,RATIO,UNIT
+# (RATIO: preloaded cost / native cost, lower is better: the columns of
+# make bench's results.csv).  The last line is the summary.
+dir=${1:?usage: guest.sh DIR}
+cd "$dir" || exit 1
+dir=$(pwd)
+preload=$dir/libaltfutex-preload.so
+stats=/sys/kernel/debug/altfutex/stats
+limit=${PEER_TIMEOUT:-240}
+passed=0 failed=0 skipped=0
+
+[ -r "$stats" ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# a missing statistics file makes every count 0: the rows then fail
+calls() {
+	awk '/^calls_/ { n += $2 } END { print n + 0 }' "$stats" 2>/dev/null ||
+		echo 0
+}
+
+# outcome STATUS: pass, skip (kselftest's 4), timeout or fail (status N)
+outcome() {
+	case $1 in
+	0) echo pass ;;
+	4) echo skip ;;
+	124 | 143) echo timeout ;;
+	*) echo "fail (status $1)" ;;
+	esac
+}
+
+# row NAME EXPECT WHY CMD...: run CMD natively and preloaded.  EXPECT:
+#   module  both pass, and the preloaded run reaches the module;
+#   pi      both pass: the PI operations go to the kernel under the
+#           preload, any other to the module (the ioctls counted);
+#   differs the preloaded run fails for the reason WHY, a feature the
+#           module does not have: a SKIP, not a PASS.
+# $row_limit, if set, is the time limit of the preloaded run (seconds).
+row() {
+	name=$1 expect=$2 why=$3
+	shift 3
+	log=/tmp/peer-$(echo "$name" | tr -c 'A-Za-z0-9_\n-' _)
+	timeout "$limit" "$@" >"$log.native" 2>&1
+	native=$(outcome $?)
+	c0=$(calls)
+	LD_PRELOAD=$preload ALTFUTEX_PRELOAD_STATS=1 \
+		timeout "${row_limit:-$limit}" "$@" >"$log.preload" 2>&1
+	pst=$?
+	c1=$(calls)
+	pre=$(outcome $pst)
+	n=$((c1 - c0))
+	note=
+	if [ "$native" = skip ]; then
+		verdict=SKIP note="skipped natively"
+	elif [ "$native" != pass ]; then
+		verdict=FAIL note="fails natively: nothing to compare"
+	elif [ "$expect" = differs ]; then
+		if [ "$pre" = pass ]; then
+			verdict=PASS note="passes, though expected to differ: $why"
+		else
+			verdict=SKIP note=$why
+		fi
+	elif [ "$pre" != pass ]; then
+		verdict=FAIL note="preloaded run fails"
+	elif [ "$expect" = module ] && [ "$n" -eq 0 ]; then
+		verdict=FAIL note="no operation reached the module"
+	else
+		verdict=PASS
+		[ "$expect" = pi ] && note=$why
+	fi
+	echo "peer-row: $name|$native|$pre|$n|$verdict|$note"
+	if [ "$verdict" = SKIP ] && [ "$native" = pass ]; then
+		# what differs, in the program's own words
+		grep -E '^not ok|FAIL|ERROR' "$log.preload" | head -n 5 |
+			sed "s/^/peer: $name: /"
+	fi
+	if [ "$verdict" = FAIL ]; then
+		echo "peer: $name, native run:"
+		tail -n 15 "$log.native" | sed 's/^/peer: | /'
+		echo "peer: $name, preloaded run:"
+		tail -n 25 "$log.preload" | sed 's/^/peer: | /'
+	fi
+	case $verdict in
+	PASS) passed=$((passed + 1)) ;;
+	FAIL) failed=$((failed + 1)) ;;
+	*) skipped=$((skipped + 1)) ;;
+	esac
+}
+
+# ---- the kernel's futex selftests (tools/testing/selftests/futex) ---------
+
+pi="PI operations to the kernel, FUTEX_WAKE to the module"
+# the variants of the selftests' own run.sh
+for args in "" "-b" "-b -l" "-b -o" "-l" "-o" "-b -l -t 5000" \
+	"-l -t 5000" "-b -l -t 500000" "-l -t 500000" "-b -t 5000" \
+	"-t 5000" "-b -t 500000" "-t 500000" "-b -o -t 5000" \
+	"-b -o -t 500000" "-b -l -t 2000000000" "-l -t 2000000000"; do
+	# shellcheck disable=SC2086 # the words of $args are its options
+	row "futex_requeue_pi${args:+ $args}" pi "$pi" \
+		bin/futex_requeue_pi $args
+done
+# It hangs by design when the kernel does not refuse: 30 s is plenty.
+row_limit=30
+row futex_requeue_pi_mismatched_ops differs \
+	"hangs: its FUTEX_WAIT goes to the module and FUTEX_CMP_REQUEUE_PI to the kernel, which finds no waiter (0, not EINVAL); it then joins a waiter nobody wakes" \
+	bin/futex_requeue_pi_mismatched_ops
+row_limit=
+row futex_requeue_pi_signal_restart pi "PI operations to the kernel" \
+	bin/futex_requeue_pi_signal_restart
+row futex_wait_timeout differs \
+	"FUTEX_WAIT_BITSET with the bitset 1 is ENOSYS until the module has bitsets (issue 17); its other 7 cases pass, the PI ones on the kernel" \
+	bin/futex_wait_timeout
+row futex_wait_wouldblock module "" bin/futex_wait_wouldblock
+row futex_wait_uninitialized_heap module "" \
+	bin/futex_wait_uninitialized_heap
+row futex_wait_private_mapped_file module "" \
+	bin/futex_wait_private_mapped_file
+row futex_wait module "" bin/futex_wait
+row futex_requeue module "" bin/futex_requeue
+row futex_waitv module "" bin/futex_waitv
+
+# any selftest this list does not know yet (a newer kernel's): both pass
+for t in bin/*; do
+	case ${t#bin/} in
+	futex_requeue_pi | futex_requeue_pi_mismatched_ops | \
+	futex_requeue_pi_signal_restart | futex_wait_timeout | \
+	futex_wait_wouldblock | futex_wait_uninitialized_heap | \
+	futex_wait_private_mapped_file | futex_wait | futex_requeue | \
+	futex_waitv) ;;
+	*) row "${t#bin/}" module "" "$t" ;;
+	esac
+done
+
+# ---- libstdc++ and stress-ng ------------------------------------------------
+
+row "C++20 atomic wait, semaphore, latch, barrier" module "" ./cxx20
+row "stress-ng --futex 2 -t 5" module "" \
+	./stress-ng --futex 2 --timeout 5 --metrics-brief
+row "stress-ng --futex 2 -t 5 --verify" module "" \
+	./stress-ng --futex 2 --timeout 5 --verify
+
+# ---- perf bench futex: native and preloaded, in turn ----------------------
+
+# bench_one ARGS...: the figure of one run of perf bench futex ARGS, or ""
+bench_one() {
+	timeout "$limit" ./perf bench futex "$@" 2>&1 | awk '
+		/^Averaged/ { v = $2 }
+		/ in [0-9.]+ ms \(/ { for (i = 1; i < NF; i++)
+			if ($i == "in") v = $(i + 1) }
+		END { print v }'
+}
+
+# median V...: the middle one of three figures (none if any is missing)
+median() {
+	[ $# -eq 3 ] && printf '%s\n' "$@" | sort -n | sed -n 2p
+}
+
+# bench NAME UNIT ARGS...: ops/s (higher better) or ms (lower better); the
+# median of 3 runs each way, in turn (one run of the smaller ones is too
+# noisy under TCG: a few threads, well under a millisecond)
+bench() {
+	name=$1 unit=$2
+	shift 2
+	nats='' pres='' n=0
+	for _ in 1 2 3; do
+		nats="$nats $(bench_one "$@")"
+		c0=$(calls)
+		pres="$pres $(LD_PRELOAD=$preload bench_one "$@")"
+		n=$((n + $(calls) - c0))
+	done
+	# shellcheck disable=SC2086 # a figure a word
+	nat=$(median $nats) pre=$(median $pres)
+	if [ -z "$nat" ] || [ -z "$pre" ] || [ "$n" -eq 0 ]; then
+		echo "peer-row: perf bench futex $*|${nat:-no figure}|${pre:-no figure}|$n|FAIL|no figure, or nothing reached the module"
+		failed=$((failed + 1))
+		return
+	fi
+	echo "peer-bench: perf-$name,$nat,$pre,$(awk -v n="$nat" -v p="$pre" \
+		-v u="$unit" 'BEGIN {
+			r = u == "ops/s" ? n / p : p / n; printf "%.3f", r }'),$unit"
+}
+
+if [ -x ./perf ]; then
+	bench hash ops/s hash -r 2 -t 2
+	bench wake ms wake -t 8
+	bench wake-parallel ms wake-parallel -t 8 -w 2
+	bench requeue ms requeue -t 8
+	bench hash-shared ops/s hash -r 2 -t 2 -S
+	bench wake-shared ms wake -t 8 -S
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
