@@ -305,7 +305,7 @@ bench: all
 # Software nobody here wrote (the kernel's futex selftests, stress-ng,
 # libstdc++'s C++20 waits, perf bench futex), native and under the
 # preload library, in one VM boot: a table and a summary line.
-peer: lib
+peer: module lib
 	$(VM_ENV) scripts/peer.sh
 
 # The same tests on each kernel of the matrix, one VM boot each.

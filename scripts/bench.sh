@@ -10,7 +10,10 @@
 # measurement (default 0.5).  The bench sends its results through the VM's
 # result port; from them this writes
 #   bench/results.csv   workload,native,altfutex,ratio,unit (ratio: altfutex
-#                       cost / native cost, lower is better)
+#                       cost / native cost, lower is better); the rows
+#                       perf-* are perf bench futex (linux-perf), native
+#                       and under libaltfutex-preload.so, medians of 3
+#                       (tests/peer/guest.sh --bench)
 #   bench/samples.csv   every measurement, and the spreads
 #   bench/scaling.csv   the hash workload over thread and word counts
 #   bench/flood.csv     victim,flood,ns_without,ns_with,ratio: another
@@ -52,6 +55,14 @@ peer=$BUILD/bench/libbenchpeer.so
 [ -f "$peer" ] || die "no $peer (make)"
 flood=$BUILD/tests/flood
 [ -x "$flood" ] || die "no $flood (make)"
+# perf bench futex, native and under the preload library: rows perf-*
+# (tests/peer/guest.sh --bench, as make peer runs them)
+perf_files=
+if scripts/deps.sh linux-perf >&2 && [ -x /usr/bin/perf ]; then
+	perf_files="/usr/bin/perf $BUILD/libaltfutex-preload.so tests/peer/guest.sh"
+else
+	say "warning: no linux-perf: no perf bench rows"
+fi
 
 export VM_SMP=${VM_SMP:-2}
 start=$(date +%s)
@@ -60,8 +71,11 @@ start=$(date +%s)
 VM_TIMEOUT=${VM_TIMEOUT:-900} scripts/vm.sh \
 	--cmd "./bench -r $reps -d $dur -o \"\$ALTFUTEX_VM_RESULT\" &&
 		ALTFUTEX_FLOOD_WAITERS=100000 \
-		ALTFUTEX_FLOOD_OUT=\"\$ALTFUTEX_VM_RESULT\" ./flood" \
-	--files "$bin $peer $flood" || die "the VM run failed (see $BUILD/vm/)"
+		ALTFUTEX_FLOOD_OUT=\"\$ALTFUTEX_VM_RESULT\" ./flood &&
+		{ [ ! -x ./perf ] ||
+		sh guest.sh --bench . >>\"\$ALTFUTEX_VM_RESULT\"; }" \
+	--files "$bin $peer $flood $perf_files" ||
+	die "the VM run failed (see $BUILD/vm/)"
 wall=$(($(date +%s) - start))
 
 res=$(tr -d '\r' <"$BUILD/vm/result")

@@ -9,6 +9,9 @@
 #                                       6.12.117+deb13-amd64
 #   scripts/kernel.sh prepare KVER      fetch and unpack kernel KVER
 #   scripts/kernel.sh module KVER OUT   build altfutex.ko for KVER into OUT
+#   scripts/kernel.sh source KVER       print the path of KVER's source
+#                                       tarball (linux-source-X.Y), fetched
+#                                       if need be
 #   scripts/kernel.sh list              the suite and version of each kernel
 #                                       of the matrix, one per line
 #
@@ -224,6 +227,33 @@ prepare() {
 	say "unpacked kernel $kver (from $suite) in $(since "$t0") s"
 }
 
+# The path of kernel $1's source tarball, from its suite's linux-source
+# package (make peer's futex selftests): installed for the host's kernel,
+# downloaded and unpacked into $CACHE/KVER/source for the others.
+source_tarball() {
+	local kver=$1 suite series pkg dir
+	series=$(echo "$kver" | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p')
+	pkg=linux-source-$series
+	suite=$(suite_of "$kver")
+	if [ "$suite" = bookworm ]; then
+		scripts/deps.sh "$pkg" >&2 || die "cannot install $pkg"
+		echo "/usr/src/$pkg.tar.xz"
+		return
+	fi
+	dir=$CACHE/$kver/source
+	if [ ! -f "$dir/usr/src/$pkg.tar.xz" ]; then
+		apt_update "$suite"
+		has_package "$suite" "$pkg" || die "$suite has no $pkg"
+		download "$suite" "$CACHE/debs/$kver" "$pkg"
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		dpkg -x "$CACHE/debs/$kver/${pkg}_"*.deb "$dir" ||
+			die "cannot unpack $pkg"
+	fi
+	[ -f "$dir/usr/src/$pkg.tar.xz" ] || die "$pkg has no $pkg.tar.xz"
+	echo "$dir/usr/src/$pkg.tar.xz"
+}
+
 # ---- building ----------------------------------------------------------------
 
 # The compilers of every kernel of the matrix but the host's, so that one
@@ -307,11 +337,14 @@ module)
 	out=$3
 	case $out in /*) ;; *) out=$top/$out ;; esac
 	module "$2" "$out" ;;
+source)
+	[ $# -eq 2 ] || die "usage: $0 source KVER"
+	source_tarball "$2" ;;
 list)
 	for s in $MATRIX_SUITES; do
 		echo "$s $(suite_version "$s")"
 	done ;;
 *)
-	usage_text 4 13 >&2
+	usage_text 4 16 >&2
 	exit 2 ;;
 esac

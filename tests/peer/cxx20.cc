@@ -8,7 +8,8 @@
  *
  *   std::atomic<T>::wait/notify   two threads take turns, ROUNDS each
  *   std::counting_semaphore       producers and consumers hand over
- *                                 ITEMS tokens, checksummed
+ *                                 ITEMS tokens through a queue of 8,
+ *                                 checksummed
  *   std::latch                    THREADS count down, the waiters all pass
  *   std::barrier                  THREADS go through PHASES phases; the
  *                                 completion sees every phase's sum
@@ -16,12 +17,15 @@
  *
  * Prints "cxx20: ok: ..." per part, exits 0 if all hold, 1 if not.
  */
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <latch>
+#include <mutex>
 #include <semaphore>
 #include <thread>
 #include <vector>
@@ -71,43 +75,51 @@ void atomic_wait()
 	      "atomic<int>::wait/notify_one: 20000 turns each way");
 }
 
-/* Tokens through a bounded buffer of 8, guarded by two semaphores. */
+/*
+ * Tokens through a bounded buffer of 8: the semaphores count its free
+ * slots and its items (the queue itself is under a mutex, whose futex is
+ * glibc's own and stays on the kernel); it must never hold more than 8.
+ */
 void semaphore()
 {
 	std::counting_semaphore<8> slots(8), items(0);
-	std::atomic<long> head{0}, tail{0}, taken_sum{0};
-	std::vector<long> buf(8);
+	std::mutex lock;
+	std::deque<long> queue;
+	std::atomic<long> next{1}, taken_sum{0};
+	size_t most = 0;
 	std::vector<std::thread> ts;
 
 	for (int p = 0; p < 2; p++)
 		ts.emplace_back([&] {
 			for (int i = 0; i < ITEMS / 2; i++) {
 				slots.acquire();
-				long at = head.fetch_add(1);
-				__atomic_store_n(&buf[at % 8], at + 1,
-						 __ATOMIC_RELEASE);
+				{
+					std::lock_guard<std::mutex> g(lock);
+					queue.push_back(next++);
+					most = std::max(most, queue.size());
+				}
 				items.release();
 			}
 		});
 	for (int c = 0; c < 2; c++)
 		ts.emplace_back([&] {
 			for (int i = 0; i < ITEMS / 2; i++) {
-				items.acquire();
-				long at = tail.fetch_add(1);
 				long v;
 
-				/* its producer may not have stored it yet */
-				while (!(v = __atomic_exchange_n(&buf[at % 8], 0,
-								 __ATOMIC_ACQUIRE)))
-					std::this_thread::yield();
-				taken_sum += v;
+				items.acquire();
+				{
+					std::lock_guard<std::mutex> g(lock);
+					v = queue.front();
+					queue.pop_front();
+				}
 				slots.release();
+				taken_sum += v;
 			}
 		});
 	for (auto &t : ts)
 		t.join();
-	check(taken_sum == (long)ITEMS * (ITEMS + 1) / 2,
-	      "counting_semaphore: 20000 tokens, 2 producers, 2 consumers");
+	check(taken_sum == (long)ITEMS * (ITEMS + 1) / 2 && most <= 8,
+	      "counting_semaphore: 20000 tokens, 2 producers, 2 consumers, never more than 8 queued");
 }
 
 void latch()
@@ -174,6 +186,8 @@ void timed()
 
 int main()
 {
+	/* unbuffered: what passed before a hang is not lost with it */
+	std::setvbuf(stdout, nullptr, _IONBF, 0);
 	alarm(120);	/* a hang fails: SIGALRM ends the program */
 	atomic_wait();
 	semaphore();

@@ -6,8 +6,12 @@
 # LD_PRELOAD=libaltfutex-preload.so in the same boot, with altfutex loaded.
 #
 #   sh guest.sh DIR
+#   sh guest.sh --bench DIR   the perf bench rows only, as make bench's
+#                             "ROW NAME NATIVE ALTFUTEX RATIO UNIT SPREAD
+#                             SPREAD" (DIR: perf and the preload library)
 #
-# DIR holds bin/ (the kernel's futex selftests), cxx20, stress-ng, perf and
+# DIR holds bin/ (the kernel's futex selftests and their run.sh, whose
+# commands are the rows), cxx20, stress-ng, perf and
 # libaltfutex-preload.so.  Each case prints one line for the host:
 #   peer-row: NAME|NATIVE|PRELOADED|CALLS|VERDICT|NOTE
 # NATIVE and PRELOADED are pass, fail (exit status N), timeout or skip;
@@ -18,7 +22,12 @@
 #   peer-bench: WORKLOAD,NATIVE,PRELOADED,RATIO,UNIT
 # (RATIO: preloaded cost / native cost, lower is better: the columns of
 # make bench's results.csv).  The last line is the summary.
-dir=${1:?usage: guest.sh DIR}
+mode=peer
+if [ "${1:-}" = --bench ]; then
+	mode=bench
+	shift
+fi
+dir=${1:?usage: guest.sh [--bench] DIR}
 cd "$dir" || exit 1
 dir=$(pwd)
 preload=$dir/libaltfutex-preload.so
@@ -43,12 +52,82 @@ outcome() {
 	esac
 }
 
+# ---- perf bench futex: native and preloaded, in turn ----------------------
+
+# bench_one ARGS...: the figure of one run of perf bench futex ARGS, or ""
+bench_one() {
+	timeout "$limit" ./perf bench futex "$@" 2>&1 | awk '
+		/^Averaged/ { v = $2 }
+		/ in [0-9.]+ ms \(/ { for (i = 1; i < NF; i++)
+			if ($i == "in") v = $(i + 1) }
+		END { print v }'
+}
+
+# median V...: the middle one of three figures (none if any is missing)
+median() {
+	[ $# -eq 3 ] && printf '%s\n' "$@" | sort -n | sed -n 2p
+}
+
+# spread V...: (max - min) / median of three figures, in percent
+spread() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
+		END { printf "%.0f", v[2] ? (v[3] - v[1]) * 100 / v[2] : 0 }'
+}
+
+# bench NAME UNIT ARGS...: ops/s (higher better) or ms (lower better); the
+# median of 3 runs each way, in turn (one run of the smaller ones is too
+# noisy under TCG: a few threads, well under a millisecond)
+bench() {
+	name=$1 unit=$2
+	shift 2
+	nats='' pres='' n=0
+	for _ in 1 2 3; do
+		nats="$nats $(bench_one "$@")"
+		c0=$(calls)
+		pres="$pres $(LD_PRELOAD=$preload bench_one "$@")"
+		n=$((n + $(calls) - c0))
+	done
+	# shellcheck disable=SC2086 # a figure a word
+	nat=$(median $nats) pre=$(median $pres)
+	if [ -z "$nat" ] || [ -z "$pre" ] || [ "$n" -eq 0 ]; then
+		echo "peer-row: perf bench futex $*|${nat:-no figure}|${pre:-no figure}|$n|FAIL|no figure, or nothing reached the module"
+		failed=$((failed + 1))
+		return
+	fi
+	ratio=$(awk -v n="$nat" -v p="$pre" -v u="$unit" 'BEGIN {
+		printf "%.3f", u == "ops/s" ? n / p : p / n }')
+	if [ "$mode" = bench ]; then
+		# shellcheck disable=SC2086 # a figure a word
+		echo "ROW perf-$name $nat $pre $ratio $unit $(spread $nats)" \
+			"$(spread $pres)"
+	else
+		echo "peer-bench: perf-$name,$nat,$pre,$ratio,$unit"
+	fi
+}
+
+perf_benches() {
+	bench hash ops/s hash -r 2 -t 2
+	bench wake ms wake -t 8
+	bench wake-parallel ms wake-parallel -t 8 -w 2
+	bench requeue ms requeue -t 8
+	bench hash-shared ops/s hash -r 2 -t 2 -S
+	bench wake-shared ms wake -t 8 -S
+}
+
+# make bench's rows only (scripts/bench.sh)
+if [ "$mode" = bench ]; then
+	perf_benches
+	exit 0
+fi
+
 # row NAME EXPECT WHY CMD...: run CMD natively and preloaded.  EXPECT:
 #   module  both pass, and the preloaded run reaches the module;
 #   pi      both pass: the PI operations go to the kernel under the
 #           preload, any other to the module (the ioctls counted);
 #   differs the preloaded run fails for the reason WHY, a feature the
-#           module does not have: a SKIP, not a PASS.
+#           module does not have: a SKIP, not a PASS;
+#   any     a program this file does not know: both pass (a SKIP if
+#           nothing reached the module).
 # $row_limit, if set, is the time limit of the preloaded run (seconds).
 row() {
 	name=$1 expect=$2 why=$3
@@ -78,6 +157,9 @@ row() {
 		verdict=FAIL note="preloaded run fails"
 	elif [ "$expect" = module ] && [ "$n" -eq 0 ]; then
 		verdict=FAIL note="no operation reached the module"
+	elif [ "$expect" = any ] && [ "$n" -eq 0 ]; then
+		verdict=SKIP
+		note="passes, but none of its operations reached the module: the preload left them to the kernel"
 	else
 		verdict=PASS
 		[ "$expect" = pi ] && note=$why
@@ -103,47 +185,48 @@ row() {
 
 # ---- the kernel's futex selftests (tools/testing/selftests/futex) ---------
 
-pi="PI operations to the kernel, FUTEX_WAKE to the module"
-# the variants of the selftests' own run.sh
-for args in "" "-b" "-b -l" "-b -o" "-l" "-o" "-b -l -t 5000" \
-	"-l -t 5000" "-b -l -t 500000" "-l -t 500000" "-b -t 5000" \
-	"-t 5000" "-b -t 500000" "-t 500000" "-b -o -t 5000" \
-	"-b -o -t 500000" "-b -l -t 2000000000" "-l -t 2000000000"; do
-	# shellcheck disable=SC2086 # the words of $args are its options
-	row "futex_requeue_pi${args:+ $args}" pi "$pi" \
-		bin/futex_requeue_pi $args
-done
-# It hangs by design when the kernel does not refuse: 30 s is plenty.
-row_limit=30
-row futex_requeue_pi_mismatched_ops differs \
-	"hangs: its FUTEX_WAIT goes to the module and FUTEX_CMP_REQUEUE_PI to the kernel, which finds no waiter (0, not EINVAL); it then joins a waiter nobody wakes" \
-	bin/futex_requeue_pi_mismatched_ops
-row_limit=
-row futex_requeue_pi_signal_restart pi "PI operations to the kernel" \
-	bin/futex_requeue_pi_signal_restart
-row futex_wait_timeout differs \
-	"FUTEX_WAIT_BITSET with the bitset 1 is ENOSYS until the module has bitsets (issue 17); its other 7 cases pass, the PI ones on the kernel" \
-	bin/futex_wait_timeout
-row futex_wait_wouldblock module "" bin/futex_wait_wouldblock
-row futex_wait_uninitialized_heap module "" \
-	bin/futex_wait_uninitialized_heap
-row futex_wait_private_mapped_file module "" \
-	bin/futex_wait_private_mapped_file
-row futex_wait module "" bin/futex_wait
-row futex_requeue module "" bin/futex_requeue
-row futex_waitv module "" bin/futex_waitv
-
-# any selftest this list does not know yet (a newer kernel's): both pass
-for t in bin/*; do
-	case ${t#bin/} in
-	futex_requeue_pi | futex_requeue_pi_mismatched_ops | \
-	futex_requeue_pi_signal_restart | futex_wait_timeout | \
-	futex_wait_wouldblock | futex_wait_uninitialized_heap | \
-	futex_wait_private_mapped_file | futex_wait | futex_requeue | \
-	futex_waitv) ;;
-	*) row "${t#bin/}" module "" "$t" ;;
+# selftest NAME: "EXPECT|WHY" of row() for the selftest NAME.  Those this
+# file does not know (a newer kernel's) are "any": both runs must pass.
+selftest() {
+	case $1 in
+	futex_requeue_pi)
+		echo "pi|PI operations to the kernel, FUTEX_WAKE to the module" ;;
+	futex_requeue_pi_signal_restart)
+		echo "pi|PI operations to the kernel" ;;
+	futex_requeue_pi_mismatched_ops)
+		echo "differs|hangs: its FUTEX_WAIT goes to the module and FUTEX_CMP_REQUEUE_PI to the kernel, which finds no waiter (0, not EINVAL); it then joins a waiter nobody wakes" ;;
+	futex_wait_timeout)
+		echo "differs|FUTEX_WAIT_BITSET with the bitset 1 is ENOSYS until the module has bitsets (issue 17); its other cases pass, the PI ones on the kernel" ;;
+	futex_wait | futex_wait_wouldblock | futex_wait_uninitialized_heap | \
+	futex_wait_private_mapped_file | futex_requeue | futex_waitv)
+		echo "module|" ;;
+	*) echo "any|" ;;
 	esac
-done
+}
+
+# selftest_row NAME [ARGS]: one run of the selftest NAME
+selftest_row() {
+	e=$(selftest "$1")
+	# mismatched_ops hangs by design where the kernel does not refuse
+	row_limit=
+	[ "$1" != futex_requeue_pi_mismatched_ops ] || row_limit=30
+	# shellcheck disable=SC2086 # the words of $2 are its options
+	row "$1${2:+ $2}" "${e%%|*}" "${e#*|}" "bin/$1" $2
+	row_limit=
+}
+
+# The commands of the selftests' own run.sh ("./futex_x $COLOR -b ..."),
+# then any program it does not run (which their Makefile runs too).
+sed -n 's/^\.\/\(futex[A-Za-z0-9_]*\) *\(.*\)$/\1 \2/p' bin/run.sh |
+	sed 's/\$COLOR//; s/  */ /g; s/ *$//' | awk '!seen[$0]++' >/tmp/peer-runs
+for t in bin/*; do
+	case ${t#bin/} in run.sh) continue ;; esac
+	grep -qE "^${t#bin/}( |\$)" /tmp/peer-runs || echo "${t#bin/}"
+done >>/tmp/peer-runs
+# (one that did not build has its row from the host)
+while read -r name args; do
+	[ ! -x "bin/$name" ] || selftest_row "$name" "$args"
+done </tmp/peer-runs
 
 # ---- libstdc++ and stress-ng ------------------------------------------------
 
@@ -153,54 +236,8 @@ row "stress-ng --futex 2 -t 5" module "" \
 row "stress-ng --futex 2 -t 5 --verify" module "" \
 	./stress-ng --futex 2 --timeout 5 --verify
 
-# ---- perf bench futex: native and preloaded, in turn ----------------------
+# ---- perf bench futex --------------------------------------------------------
 
-# bench_one ARGS...: the figure of one run of perf bench futex ARGS, or ""
-bench_one() {
-	timeout "$limit" ./perf bench futex "$@" 2>&1 | awk '
-		/^Averaged/ { v = $2 }
-		/ in [0-9.]+ ms \(/ { for (i = 1; i < NF; i++)
-			if ($i == "in") v = $(i + 1) }
-		END { print v }'
-}
-
-# median V...: the middle one of three figures (none if any is missing)
-median() {
-	[ $# -eq 3 ] && printf '%s\n' "$@" | sort -n | sed -n 2p
-}
-
-# bench NAME UNIT ARGS...: ops/s (higher better) or ms (lower better); the
-# median of 3 runs each way, in turn (one run of the smaller ones is too
-# noisy under TCG: a few threads, well under a millisecond)
-bench() {
-	name=$1 unit=$2
-	shift 2
-	nats='' pres='' n=0
-	for _ in 1 2 3; do
-		nats="$nats $(bench_one "$@")"
-		c0=$(calls)
-		pres="$pres $(LD_PRELOAD=$preload bench_one "$@")"
-		n=$((n + $(calls) - c0))
-	done
-	# shellcheck disable=SC2086 # a figure a word
-	nat=$(median $nats) pre=$(median $pres)
-	if [ -z "$nat" ] || [ -z "$pre" ] || [ "$n" -eq 0 ]; then
-		echo "peer-row: perf bench futex $*|${nat:-no figure}|${pre:-no figure}|$n|FAIL|no figure, or nothing reached the module"
-		failed=$((failed + 1))
-		return
-	fi
-	echo "peer-bench: perf-$name,$nat,$pre,$(awk -v n="$nat" -v p="$pre" \
-		-v u="$unit" 'BEGIN {
-			r = u == "ops/s" ? n / p : p / n; printf "%.3f", r }'),$unit"
-}
-
-if [ -x ./perf ]; then
-	bench hash ops/s hash -r 2 -t 2
-	bench wake ms wake -t 8
-	bench wake-parallel ms wake-parallel -t 8 -w 2
-	bench requeue ms requeue -t 8
-	bench hash-shared ops/s hash -r 2 -t 2 -S
-	bench wake-shared ms wake -t 8 -S
-fi
+[ ! -x ./perf ] || perf_benches
 
 echo "$passed passed, $failed failed, $skipped skipped"
