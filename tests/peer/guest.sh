@@ -146,7 +146,9 @@ row() {
 	if [ "$native" = skip ]; then
 		verdict=SKIP note="skipped natively"
 	elif [ "$native" != pass ]; then
-		verdict=FAIL note="fails natively: nothing to compare"
+		# the kernel's own futex fails it here (7.x's futex_numa_mpol
+		# times out under TCG): it says nothing of altfutex
+		verdict=SKIP note="fails natively too: nothing to compare"
 	elif [ "$expect" = differs ]; then
 		if [ "$pre" = pass ]; then
 			verdict=PASS note="passes, though expected to differ: $why"
@@ -194,7 +196,9 @@ selftest() {
 	futex_requeue_pi_signal_restart)
 		echo "pi|PI operations to the kernel" ;;
 	futex_requeue_pi_mismatched_ops)
-		echo "differs|hangs: its FUTEX_WAIT goes to the module and FUTEX_CMP_REQUEUE_PI to the kernel, which finds no waiter (0, not EINVAL); it then joins a waiter nobody wakes" ;;
+		echo "differs|its FUTEX_WAIT goes to the module and FUTEX_CMP_REQUEUE_PI to the kernel, which finds no waiter (0, not EINVAL); 6.x's then joins a waiter nobody wakes (a hang)" ;;
+	robust_list)
+		echo "differs|a dying owner's robust futexes are woken by the kernel on its own futex: a waiter on the module is not woken and times out (3 of its 17 cases)" ;;
 	futex_wait_timeout)
 		echo "differs|FUTEX_WAIT_BITSET with the bitset 1 is ENOSYS until the module has bitsets (issue 17); its other cases pass, the PI ones on the kernel" ;;
 	futex_wait | futex_wait_wouldblock | futex_wait_uninitialized_heap | \
