@@ -11,7 +11,7 @@
 #    std::atomic::wait, counting_semaphore, latch and barrier, and
 #    stress-ng --futex (Debian's stress-ng);
 #  - perf bench futex (Debian's linux-perf): hash, wake, wake-parallel and
-#    requeue, private and shared, as rows like make bench's.
+#    requeue, private and shared, as make bench's perf-* rows.
 #
 #   scripts/peer.sh
 #
@@ -21,14 +21,15 @@
 # cost / native cost) and ends with
 #   N passed, N failed, N skipped
 # A case passes when both runs pass and the preloaded one reached the
-# module (or, for a program whose every futex is PI, reached only the
-# kernel); it is skipped when the preloaded run fails for a reason
-# tests/peer/guest.sh gives (a feature the module does not have); any
-# other failure, a hang, or a kernel report in the VM fails it.
+# module (a selftest whose futexes are all PI but for a wake reaches it
+# for that wake only, or not at all); it is skipped when the preloaded
+# run fails for a reason tests/peer/guest.sh gives (a feature the module
+# does not have, or cannot have), or the native run fails too; any other
+# failure, a hang, or a kernel report in the VM fails it.
 #
 # Installs what it needs (linux-source-X.Y, stress-ng, linux-perf, g++,
-# libnuma-dev for 7.x's selftests)
-# with scripts/deps.sh, unless ALTFUTEX_NO_APT is set.  Not part of make
+# libnuma-dev for 7.x's selftests) with scripts/deps.sh, unless
+# ALTFUTEX_NO_APT is set.  Not part of make
 # check (.ci/run runs it after make matrix): about 2 minutes, 4 with the
 # downloads.
 #
