@@ -106,16 +106,18 @@ set -e
 
 # ---- the table ---------------------------------------------------------------
 
+row_fmt='%-44s %-10s %-16s %7s  %-7s %s\n'
 echo
-printf '%-44s %-10s %-16s %7s  %-7s %s\n' program native preloaded ioctls \
-	verdict why
+# shellcheck disable=SC2059 # the format is ours
+printf "$row_fmt" program native preloaded ioctls verdict why
 grep -a '^peer-row: ' "$log" | sed 's/^peer-row: //' |
 	while IFS='|' read -r name nat pre n verdict why; do
-		printf '%-44s %-10s %-16s %7s  %-7s %s\n' "$name" "$nat" "$pre" \
-			"$n" "$verdict" "$why"
+		# shellcheck disable=SC2059
+		printf "$row_fmt" "$name" "$nat" "$pre" "$n" "$verdict" "$why"
 	done
 for t in "${unbuilt[@]}"; do
-	printf '%-44s %-10s %-16s %7s  %-7s %s\n' "$t" - - - SKIP \
+	# shellcheck disable=SC2059
+	printf "$row_fmt" "$t" - - - SKIP \
 		"does not build with bookworm's compiler and libc ($out/$t.build.log)"
 done
 if grep -qa '^peer-bench: ' "$log"; then

@@ -125,7 +125,8 @@ fi
 #   pi      both pass: the PI operations go to the kernel under the
 #           preload, any other to the module (the ioctls counted);
 #   differs the preloaded run fails for the reason WHY, a feature the
-#           module does not have: a SKIP, not a PASS;
+#           module does not have (or cannot: robust_list): a SKIP, not
+#           a PASS;
 #   any     a program this file does not know: both pass (a SKIP if
 #           nothing reached the module).
 # $row_limit, if set, is the time limit of the preloaded run (seconds).
