@@ -76,7 +76,7 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -Iinclude/uapi -Iuserlib $(CPPFLAGS)
 PTHREAD := -pthread
 
 LIB_MAJOR := 1
-LIB_VERSION := 1.0.0
+LIB_VERSION := 1.1.0
 LIB_SO := $(BUILD)/libaltfutex.so.$(LIB_VERSION)
 LIB_SONAME := libaltfutex.so.$(LIB_MAJOR)
 LIB_A := $(BUILD)/libaltfutex.a

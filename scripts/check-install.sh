@@ -149,7 +149,7 @@ if [ "${1:-}" = --root-inner ]; then
 	exit 0
 fi
 
-for f in "$MODULE" "$BUILD/libaltfutex.so.1.0.0" "$BUILD/libaltfutex.a" \
+for f in "$MODULE" "$BUILD/libaltfutex.so.1.1.0" "$BUILD/libaltfutex.a" \
 	"$BUILD/altfutex.pc"; do
 	[ -f "$f" ] || die "no $f (make module lib)"
 done
@@ -178,8 +178,8 @@ expected() {
 	local m
 	echo "f 644 /lib/modules/$KVER/updates/altfutex.ko $MODULE"
 	echo "f 644 /etc/modules-load.d/altfutex.conf -"
-	echo "f 644 $lib/libaltfutex.so.1.0.0 $BUILD/libaltfutex.so.1.0.0"
-	echo "l 777 $lib/libaltfutex.so.1 libaltfutex.so.1.0.0"
+	echo "f 644 $lib/libaltfutex.so.1.1.0 $BUILD/libaltfutex.so.1.1.0"
+	echo "l 777 $lib/libaltfutex.so.1 libaltfutex.so.1.1.0"
 	echo "l 777 $lib/libaltfutex.so libaltfutex.so.1"
 	echo "f 644 $lib/libaltfutex.a $BUILD/libaltfutex.a"
 	echo "f 644 $lib/pkgconfig/altfutex.pc $BUILD/altfutex.pc"
@@ -228,12 +228,12 @@ fi
 
 # ---- install-soname, install-vermagic -------------------------------------
 
-so=$stage$lib/libaltfutex.so.1.0.0
+so=$stage$lib/libaltfutex.so.1.1.0
 soname=$(readelf -d "$so" 2>/dev/null |
 	sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 if [ "$soname" = libaltfutex.so.1 ] &&
 	[ "$(readlink -f "$stage$lib/libaltfutex.so")" = "$(readlink -f "$so")" ]; then
-	report PASS install-soname "SONAME $soname; libaltfutex.so -> libaltfutex.so.1 -> libaltfutex.so.1.0.0"
+	report PASS install-soname "SONAME $soname; libaltfutex.so -> libaltfutex.so.1 -> libaltfutex.so.1.1.0"
 else
 	report FAIL install-soname "SONAME '$soname' (want libaltfutex.so.1), or the links do not reach it"
 fi

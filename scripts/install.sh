@@ -12,12 +12,12 @@
 #                                  copy what dkms builds the module from
 #                                  (dkms.conf, Kbuild, the module's
 #                                  sources, the uapi header) into DIR,
-#                                  e.g. /usr/src/altfutex-1.0.0
+#                                  e.g. /usr/src/altfutex-1.1.0
 #
 # Both install and uninstall walk the one list that manifest() below
 # prints, so that they cannot disagree.  What it holds:
 #   /lib/modules/RELEASE/updates/altfutex.ko   the module
-#   PREFIX/lib/libaltfutex.so.1.0.0, the links libaltfutex.so.1 (soname)
+#   PREFIX/lib/libaltfutex.so.1.1.0, the links libaltfutex.so.1 (soname)
 #     and libaltfutex.so, libaltfutex.a, libaltfutex-preload.so (when
 #     BUILD has it)
 #   PREFIX/include/altfutex.h                  the library's header
@@ -56,7 +56,7 @@ DESTDIR=${DESTDIR:-}
 PREFIX=${PREFIX:-/usr/local}
 BUILD=${BUILD:-build}
 MODULE=${MODULE:-altfutex.ko}
-LIB_VERSION=1.0.0
+LIB_VERSION=1.1.0
 LIB_SONAME=libaltfutex.so.1
 
 case $PREFIX in

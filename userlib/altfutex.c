@@ -164,21 +164,49 @@ out:
  * the kernel would not call -EFAULT (every aligned 32-bit address is).
  * No branch: the caller tests it with the count, once.
  */
-static inline uintptr_t altfutex_fast_bad(uintptr_t a, unsigned int flags)
+static inline uintptr_t altfutex_fast_bad_sized(uintptr_t a, uintptr_t align,
+						unsigned int flags)
 {
 #if UINTPTR_MAX > 0xffffffffu
 	/*
 	 * An aligned a is at most ALTFUTEX_FAST_MAX = 2^47 - 4096 - 4 when
-	 * a + 4096 stays below 2^47; a itself at or above 2^47 (the sum may
-	 * then wrap) has a high bit set too.  So the low two bits and bits
-	 * 47 to 63 of (a + 4096) | a say it all, in one mask.
+	 * a + 4096 stays below 2^47 (and a word of any size then ends below
+	 * the kernel's limit); a itself at or above 2^47 (the sum may then
+	 * wrap) has a high bit set too.  So the low bits and bits 47 to 63
+	 * of (a + 4096) | a say it all, in one mask.
 	 */
 	uintptr_t t = (a + 4096) | a;
 
-	return (t & 0xffff800000000003ULL) | (flags ^ ALTFUTEX_PRIVATE);
+	return (t & (0xffff800000000000ULL | align)) |
+	       (flags ^ ALTFUTEX_PRIVATE);
 #else
-	return (a & 3) | (flags ^ ALTFUTEX_PRIVATE);
+	return (a & align) | (flags ^ ALTFUTEX_PRIVATE);
 #endif
+}
+
+/* The same for a 32-bit word of the first API. */
+static inline uintptr_t altfutex_fast_bad(uintptr_t a, unsigned int flags)
+{
+	return altfutex_fast_bad_sized(a, 3, flags);
+}
+
+/* The bytes of a word whose flags hold @flags' ALTFUTEX_SIZE_* field. */
+static inline unsigned int altfutex_size(unsigned int flags)
+{
+	static const unsigned char size[4] = { 4, 1, 2, 8 };
+
+	return size[(flags & ALTFUTEX_SIZE_MASK) / ALTFUTEX_SIZE_U8];
+}
+
+/*
+ * The same for a word of the extended API: its size in its flags, and a
+ * mask of 0 (-EINVAL) left to the kernel too.
+ */
+static inline uintptr_t altfutex_fast_bad2(uintptr_t a, uint32_t mask,
+					   unsigned int flags)
+{
+	return altfutex_fast_bad_sized(a, altfutex_size(flags) - 1,
+				       flags & ~ALTFUTEX_SIZE_MASK) | !mask;
 }
 
 /*
@@ -196,11 +224,46 @@ static inline __attribute__((always_inline)) uint32_t altfutex_count(uintptr_t a
 }
 
 /*
- * A relative timeout is turned into an absolute CLOCK_MONOTONIC deadline
- * here, before the ioctl: when a stop signal or a handler-less signal makes
- * the kernel restart the call, the restarted wait then ends at the same
- * moment instead of starting the whole interval again.
+ * The timeout of a wait, into the ioctl's @ts and @flags (the caller's
+ * flags): 0, or -EINVAL for a bad one.  A relative timeout is turned into
+ * an absolute CLOCK_MONOTONIC deadline here, before the ioctl: when a
+ * stop signal or a handler-less signal makes the kernel restart the call,
+ * the restarted wait then ends at the same moment instead of starting the
+ * whole interval again.
  */
+static int altfutex_deadline(const struct timespec *timeout,
+			     struct altfutex_timespec *ts, uint32_t *flags)
+{
+	struct timespec now;
+	int64_t carry = 0;
+
+	if (!timeout)
+		return 0;
+	if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
+	    timeout->tv_nsec >= NSEC_PER_SEC)
+		return -EINVAL;
+	*flags |= ALTFUTEX_TIMEOUT;
+	ts->tv_sec = timeout->tv_sec;
+	ts->tv_nsec = timeout->tv_nsec;
+	if (*flags & ALTFUTEX_ABSTIME)
+		return 0;
+	/* cannot fail for CLOCK_MONOTONIC */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	*flags &= ~ALTFUTEX_CLOCK_REALTIME;
+	*flags |= ALTFUTEX_ABSTIME;
+	ts->tv_nsec += now.tv_nsec;
+	if (ts->tv_nsec >= NSEC_PER_SEC) {
+		ts->tv_nsec -= NSEC_PER_SEC;
+		carry = 1;
+	}
+	/* a deadline past the end of time is no deadline */
+	if (ts->tv_sec > INT64_MAX - now.tv_sec - carry)
+		ts->tv_sec = INT64_MAX;
+	else
+		ts->tv_sec += now.tv_sec + carry;
+	return 0;
+}
+
 int altfutex_wait(uint32_t *uaddr, uint32_t val,
 		  const struct timespec *timeout, unsigned int flags)
 {
@@ -209,36 +272,13 @@ int altfutex_wait(uint32_t *uaddr, uint32_t val,
 		.val = val,
 		.flags = flags,
 	};
-	struct timespec now;
+	int ret;
 
 	if (flags & ~ALTFUTEX_FLAGS_MASK)
 		return -EINVAL;
-	if (timeout) {
-		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
-		    timeout->tv_nsec >= NSEC_PER_SEC)
-			return -EINVAL;
-		args.flags |= ALTFUTEX_TIMEOUT;
-		args.timeout.tv_sec = timeout->tv_sec;
-		args.timeout.tv_nsec = timeout->tv_nsec;
-		if (!(flags & ALTFUTEX_ABSTIME)) {
-			int64_t carry = 0;
-
-			/* cannot fail for CLOCK_MONOTONIC */
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			args.flags &= ~ALTFUTEX_CLOCK_REALTIME;
-			args.flags |= ALTFUTEX_ABSTIME;
-			args.timeout.tv_nsec += now.tv_nsec;
-			if (args.timeout.tv_nsec >= NSEC_PER_SEC) {
-				args.timeout.tv_nsec -= NSEC_PER_SEC;
-				carry = 1;
-			}
-			/* a deadline past the end of time is no deadline */
-			if (args.timeout.tv_sec > INT64_MAX - now.tv_sec - carry)
-				args.timeout.tv_sec = INT64_MAX;
-			else
-				args.timeout.tv_sec += now.tv_sec + carry;
-		}
-	}
+	ret = altfutex_deadline(timeout, &args.timeout, &args.flags);
+	if (ret)
+		return ret;
 	return altfutex_ioctl(ALTFUTEX_IOC_WAIT, &args);
 }
 
@@ -331,4 +371,171 @@ int altfutex_fd_rearm(int fd, uint32_t val)
 	};
 
 	return altfutex_ioctl(ALTFUTEX_IOC_FD_REARM, &args);
+}
+
+/* ---- the extended API ---------------------------------------------------- */
+
+int altfutex_wait2(void *uaddr, uint64_t val, uint32_t mask,
+		   const struct timespec *timeout, unsigned int flags)
+{
+	struct altfutex_wait2_args args = {
+		.uaddr = (uintptr_t)uaddr,
+		.val = val,
+		.mask = mask,
+		.flags = flags,
+	};
+	int ret;
+
+	if (flags & ~ALTFUTEX_FLAGS2_MASK)
+		return -EINVAL;
+	ret = altfutex_deadline(timeout, &args.timeout, &args.flags);
+	if (ret)
+		return ret;
+	return altfutex_ioctl(ALTFUTEX_IOC_WAIT2, &args);
+}
+
+static __attribute__((noinline))
+int altfutex_wake2_ioctl(void *uaddr, uint32_t mask, int nr_wake,
+			 unsigned int flags)
+{
+	struct altfutex_wake2_args args = {
+		.uaddr = (uintptr_t)uaddr,
+		.mask = mask,
+		.nr_wake = nr_wake,
+		.flags = flags,
+	};
+
+	if (flags & ALTFUTEX_PRIVATE)
+		altfutex_fast_prepare();
+	return altfutex_ioctl(ALTFUTEX_IOC_WAKE2, &args);
+}
+
+/* The fast path of altfutex_wake(), for a word of any size. */
+int altfutex_wake2(void *uaddr, uint32_t mask, int nr_wake,
+		   unsigned int flags)
+{
+	uintptr_t a = (uintptr_t)uaddr;
+
+	if (!(altfutex_fast_bad2(a, mask, flags) | altfutex_count(a)))
+		return 0;
+	return altfutex_wake2_ioctl(uaddr, mask, nr_wake, flags);
+}
+
+/*
+ * struct altfutex_waiter is struct altfutex_vec on 64-bit: the vector is
+ * passed as it is.  On 32-bit its pointer is 4 bytes, and it is copied.
+ */
+#define ALTFUTEX_VEC_SAME_LAYOUT					\
+	(sizeof(struct altfutex_waiter) == sizeof(struct altfutex_vec) &&	\
+	 offsetof(struct altfutex_waiter, val) ==			\
+	 offsetof(struct altfutex_vec, val) &&				\
+	 offsetof(struct altfutex_waiter, flags) ==			\
+	 offsetof(struct altfutex_vec, flags) &&			\
+	 offsetof(struct altfutex_waiter, nr_wake) ==			\
+	 offsetof(struct altfutex_vec, nr_wake))
+
+static void altfutex_vec_of(struct altfutex_vec *dst,
+			    const struct altfutex_waiter *src)
+{
+	dst->uaddr = (uintptr_t)src->uaddr;
+	dst->val = src->val;
+	dst->flags = src->flags;
+	dst->nr_wake = src->nr_wake;
+}
+
+int altfutex_waitv(const struct altfutex_waiter *v, unsigned int n,
+		   const struct timespec *timeout, unsigned int flags)
+{
+	struct altfutex_vec copy[ALTFUTEX_VEC_SAME_LAYOUT ? 1 :
+				 ALTFUTEX_VEC_MAX];
+	struct altfutex_waitv_args args = {
+		.words = (uintptr_t)v,
+		.nr = n,
+		.flags = flags,
+	};
+	unsigned int i;
+	int ret;
+
+	if (flags & ~(ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME) ||
+	    !n || n > ALTFUTEX_VEC_MAX)
+		return -EINVAL;
+	ret = altfutex_deadline(timeout, &args.timeout, &args.flags);
+	if (ret)
+		return ret;
+	if (!ALTFUTEX_VEC_SAME_LAYOUT) {
+		for (i = 0; i < n; i++)
+			altfutex_vec_of(&copy[i], &v[i]);
+		args.words = (uintptr_t)copy;
+	}
+	return altfutex_ioctl(ALTFUTEX_IOC_WAITV, &args);
+}
+
+/*
+ * Each word's wake, in one ioctl.  The fast path of altfutex_wake2()
+ * applies to each word: after one full fence (MKu), a private word whose
+ * count is 0 is left out, and if none is left there is no ioctl.  Only
+ * words the kernel would answer 0 for are left out, so the first error is
+ * still the kernel's to give.
+ */
+int altfutex_wakev(const struct altfutex_waiter *v, unsigned int n)
+{
+	struct altfutex_vec copy[ALTFUTEX_VEC_MAX];
+	struct altfutex_wakev_args args = { .words = (uintptr_t)v };
+	unsigned int i, kept = 0;
+	uintptr_t a;
+
+	if (!n || n > ALTFUTEX_VEC_MAX)
+		return -EINVAL;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);			/* (MKu) */
+	for (i = 0; i < n; i++) {
+		a = (uintptr_t)v[i].uaddr;
+		if (!(altfutex_fast_bad2(a, 1, v[i].flags) |
+		      __atomic_load_n(&altfutex_count_page[altfutex_count_slot(a)],
+				      __ATOMIC_RELAXED)))		/* (K0u) */
+			continue;
+		altfutex_vec_of(&copy[kept++], &v[i]);
+	}
+	if (!kept)
+		return 0;
+	if (kept < n || !ALTFUTEX_VEC_SAME_LAYOUT)
+		args.words = (uintptr_t)copy;
+	args.nr = kept;
+	altfutex_fast_prepare();
+	return altfutex_ioctl(ALTFUTEX_IOC_WAKEV, &args);
+}
+
+int altfutex_wake_wait(void *wake_uaddr, int nr_wake, void *wait_uaddr,
+		       uint64_t val, const struct timespec *timeout,
+		       unsigned int flags)
+{
+	struct altfutex_wake_wait_args args = {
+		.wake_uaddr = (uintptr_t)wake_uaddr,
+		.wait_uaddr = (uintptr_t)wait_uaddr,
+		.val = val,
+		.nr_wake = nr_wake,
+		.flags = flags,
+	};
+	int ret;
+
+	if (flags & ~ALTFUTEX_FLAGS2_MASK)
+		return -EINVAL;
+	ret = altfutex_deadline(timeout, &args.timeout, &args.flags);
+	if (ret)
+		return ret;
+	return altfutex_ioctl(ALTFUTEX_IOC_WAKE_WAIT, &args);
+}
+
+int altfutex_wake_op(uint32_t *uaddr, uint32_t *uaddr2, int nr_wake,
+		     int nr_wake2, uint32_t op, unsigned int flags)
+{
+	struct altfutex_wake_op_args args = {
+		.uaddr = (uintptr_t)uaddr,
+		.uaddr2 = (uintptr_t)uaddr2,
+		.nr_wake = nr_wake,
+		.nr_wake2 = nr_wake2,
+		.op = op,
+		.flags = flags,
+	};
+
+	return altfutex_ioctl(ALTFUTEX_IOC_WAKE_OP, &args);
 }

@@ -32,6 +32,32 @@
 					 ALTFUTEX_ABSTIME)
 
 /*
+ * The size of a futex word, for the extended calls (WAIT2, WAKE2, WAITV,
+ * WAKEV, WAKE_WAIT): a 2-bit field of their flags.  A word is 1, 2, 4 or
+ * 8 bytes, aligned to its size; the size only says how many bytes a wait's
+ * value check reads.  The calls of the first API (WAIT, WAKE, REQUEUE,
+ * CMP_REQUEUE, FD) take 32-bit words only: these bits are unknown flags
+ * to them.
+ */
+#define ALTFUTEX_SIZE_U32		(0u << 3)
+#define ALTFUTEX_SIZE_U8		(1u << 3)
+#define ALTFUTEX_SIZE_U16		(2u << 3)
+#define ALTFUTEX_SIZE_U64		(3u << 3)
+#define ALTFUTEX_SIZE_MASK		(3u << 3)
+
+/* The flags of a word of the extended calls. */
+#define ALTFUTEX_FLAGS2_MASK		(ALTFUTEX_FLAGS_MASK | ALTFUTEX_SIZE_MASK)
+
+/*
+ * A bitset that shares a bit with every other: what the calls of the first
+ * API (and fd waiters) wait and wake with.  A mask of 0 is -EINVAL.
+ */
+#define ALTFUTEX_BITSET_MATCH_ANY	0xffffffffu
+
+/* The most words of one WAITV or WAKEV. */
+#define ALTFUTEX_VEC_MAX		128
+
+/*
  * ioctl-only flag: struct altfutex_wait_args.timeout holds a timeout.
  * Without it the timeout fields are reserved and must be zero.
  */
@@ -87,6 +113,99 @@ struct altfutex_rearm_args {
 	__u32	val;
 };
 
+/*
+ * ALTFUTEX_IOC_WAIT2: sleep while the word at uaddr, of the size flags
+ * give, holds val; woken only by wakes whose mask shares a bit with mask.
+ * val must fit the size.  Timeouts as WAIT's.
+ */
+struct altfutex_wait2_args {
+	__u64	uaddr;
+	__u64	val;
+	__u32	mask;		/* not 0 */
+	__u32	flags;		/* ALTFUTEX_FLAGS2_MASK and ALTFUTEX_TIMEOUT */
+	struct altfutex_timespec timeout;
+};
+
+/*
+ * ALTFUTEX_IOC_WAKE2: wake up to nr_wake waiters of uaddr whose mask
+ * shares a bit with mask, oldest first.
+ */
+struct altfutex_wake2_args {
+	__u64	uaddr;
+	__u32	mask;		/* not 0 */
+	__s32	nr_wake;
+	__u32	flags;		/* ALTFUTEX_PRIVATE and ALTFUTEX_SIZE_* */
+	__u32	reserved;	/* 0 */
+};
+
+/*
+ * One word of a vector (WAITV, WAKEV): the layout of libaltfutex's struct
+ * altfutex_waiter on 64-bit.  val is a WAITV word's expected value (WAKEV
+ * ignores it), nr_wake a WAKEV word's count (WAITV ignores it).
+ */
+struct altfutex_vec {
+	__u64	uaddr;
+	__u64	val;
+	__u32	flags;		/* ALTFUTEX_PRIVATE and ALTFUTEX_SIZE_* */
+	__s32	nr_wake;
+};
+
+/*
+ * ALTFUTEX_IOC_WAITV: sleep on nr (1..ALTFUTEX_VEC_MAX) words at once,
+ * until one wake dequeues the whole vector; the ioctl returns the index of
+ * the word that wake was for.  Timeouts as WAIT's, except that a signal
+ * that no handler takes ends a wait with a *relative* timeout with -EINTR
+ * instead of restarting it (an absolute one, as libaltfutex passes, is
+ * restarted).
+ */
+struct altfutex_waitv_args {
+	__u64	words;		/* struct altfutex_vec[nr] */
+	__u32	nr;
+	__u32	flags;		/* timeout flags and ALTFUTEX_TIMEOUT only */
+	struct altfutex_timespec timeout;
+};
+
+/*
+ * ALTFUTEX_IOC_WAKEV: each word's wake in turn (nr 1..ALTFUTEX_VEC_MAX);
+ * returns the total woken, or the first word's error (every word is still
+ * woken).
+ */
+struct altfutex_wakev_args {
+	__u64	words;		/* struct altfutex_vec[nr] */
+	__u32	nr;
+	__u32	flags;		/* 0 */
+};
+
+/*
+ * ALTFUTEX_IOC_WAKE_WAIT: wake up to nr_wake waiters of wake_uaddr, then
+ * wait on wait_uaddr as WAIT2 with ALTFUTEX_BITSET_MATCH_ANY.  flags
+ * gives both words their privacy and their size.
+ */
+struct altfutex_wake_wait_args {
+	__u64	wake_uaddr;
+	__u64	wait_uaddr;
+	__u64	val;
+	__s32	nr_wake;
+	__u32	flags;		/* ALTFUTEX_FLAGS2_MASK and ALTFUTEX_TIMEOUT */
+	struct altfutex_timespec timeout;
+};
+
+/*
+ * ALTFUTEX_IOC_WAKE_OP: futex(2)'s FUTEX_WAKE_OP, op encoded by FUTEX_OP()
+ * of <linux/futex.h>: apply the operation to the 32-bit word at uaddr2,
+ * wake up to nr_wake waiters of uaddr, and up to nr_wake2 of uaddr2 if
+ * the comparison holds for the old value.  An operation or comparison
+ * futex(2) does not define is -ENOSYS, as there, and nothing is written.
+ */
+struct altfutex_wake_op_args {
+	__u64	uaddr;
+	__u64	uaddr2;
+	__s32	nr_wake;
+	__s32	nr_wake2;
+	__u32	op;
+	__u32	flags;		/* ALTFUTEX_PRIVATE only */
+};
+
 #define ALTFUTEX_IOC_WAIT \
 	_IOW(ALTFUTEX_IOC_MAGIC, 0x20, struct altfutex_wait_args)
 #define ALTFUTEX_IOC_WAKE \
@@ -99,6 +218,18 @@ struct altfutex_rearm_args {
 	_IOW(ALTFUTEX_IOC_MAGIC, 0x24, struct altfutex_fd_args)
 #define ALTFUTEX_IOC_FD_REARM \
 	_IOW(ALTFUTEX_IOC_MAGIC, 0x25, struct altfutex_rearm_args)
+#define ALTFUTEX_IOC_WAIT2 \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x26, struct altfutex_wait2_args)
+#define ALTFUTEX_IOC_WAKE2 \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x27, struct altfutex_wake2_args)
+#define ALTFUTEX_IOC_WAITV \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x28, struct altfutex_waitv_args)
+#define ALTFUTEX_IOC_WAKEV \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x29, struct altfutex_wakev_args)
+#define ALTFUTEX_IOC_WAKE_WAIT \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x2a, struct altfutex_wake_wait_args)
+#define ALTFUTEX_IOC_WAKE_OP \
+	_IOW(ALTFUTEX_IOC_MAGIC, 0x2b, struct altfutex_wake_op_args)
 
 /*
  * The waiter-count page: mmap(NULL, ALTFUTEX_COUNT_PAGE_SIZE, PROT_READ,
