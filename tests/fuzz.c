@@ -18,7 +18,8 @@
  *
  * Worker processes, each with a few threads, hammer the raw ioctls with
  * random and boundary arguments (ioctl numbers, sizes, flags, counts,
- * timespecs, word and argument addresses of every bad kind), on a small
+ * timespecs, word sizes, masks, WAKE_OP operations, word and argument
+ * addresses of every bad kind), on a small
  * pool of words so that real waits meet real wakes, mixed with what
  * changes the memory and the descriptors under them: fork, exec, exit,
  * SIGKILL, close of the device and of fd waiters, munmap, mremap,
@@ -80,7 +81,8 @@ enum kind {
 	K_POLL, K_EPOLL, K_FD_CLOSE, K_IOCTL_FDW, K_STORE, K_BAD_CMD,
 	K_BAD_ARGP, K_DEV_CLOSE, K_SCM, K_FORK, K_EXEC, K_KILL, K_WORKER_KILL,
 	K_MUNMAP, K_MREMAP, K_MADVISE, K_MPROTECT, K_FTRUNCATE, K_SIGIO,
-	K_NS, K_UMOUNT_LIVE, K_TIMENS, K_NS_SKIP, K_NR
+	K_NS, K_UMOUNT_LIVE, K_TIMENS, K_NS_SKIP, K_WAIT2, K_WAKE2,
+	K_WAKE_OP, K_NR
 };
 
 static const char *const kind_name[K_NR] = {
@@ -97,7 +99,8 @@ static const char *const kind_name[K_NR] = {
 	[K_MPROTECT] = "mprotect", [K_FTRUNCATE] = "ftruncate",
 	[K_SIGIO] = "sigio_received", [K_NS] = "userns_tmpfs",
 	[K_UMOUNT_LIVE] = "umount_live", [K_TIMENS] = "timens",
-	[K_NS_SKIP] = "ns_skipped",
+	[K_NS_SKIP] = "ns_skipped", [K_WAIT2] = "wait2", [K_WAKE2] = "wake2",
+	[K_WAKE_OP] = "wake_op",
 };
 
 /*
@@ -689,6 +692,8 @@ static const int wait_errs[] = {
 static const int wake_errs[] = { EFAULT, EINVAL, 0 };
 
 static const int cmp_errs[] = { EAGAIN, EFAULT, EINVAL, 0 };
+
+static const int wake_op_errs[] = { EFAULT, EINVAL, ENOSYS, 0 };
 
 static const int fd_errs[] = { EAGAIN, EFAULT, EINVAL, EMFILE, ENOMEM, 0 };
 
@@ -1294,6 +1299,251 @@ static void do_store(struct thr *t)
 	op_end(t);
 }
 
+/* ---- the extended API: sizes, masks, WAKE_OP ----------------------------- */
+
+/* The bytes of a word whose flags hold @flags' size field. */
+static unsigned int size_bytes(uint32_t flags)
+{
+	static const unsigned char bytes[4] = { 4, 1, 2, 8 };
+
+	return bytes[(flags & ALTFUTEX_SIZE_MASK) / ALTFUTEX_SIZE_U8];
+}
+
+/* Flags of a word of the extended API: pick_flags() and mostly a size. */
+static uint32_t pick_flags2(struct thr *t, uint32_t valid)
+{
+	uint32_t f = pick_flags(t, valid);
+
+	if (chance(&t->r, 70))
+		f = (f & ~ALTFUTEX_SIZE_MASK) |
+		    rnd(&t->r, 4) * ALTFUTEX_SIZE_U8;
+	return f;
+}
+
+/* A word of the size in @flags: pick_word(), moved in its u32 at times. */
+static uint64_t pick_word2(struct thr *t, uint32_t flags)
+{
+	uint64_t a = (uintptr_t)pick_word(t);
+	unsigned int b = size_bytes(flags);
+
+	if (b < 4 && chance(&t->r, 50))
+		a += b * rnd(&t->r, 4 / b);
+	else if (b == 8 && chance(&t->r, 10))
+		a += 4;
+	return a;
+}
+
+static uint32_t pick_mask(struct thr *t)
+{
+	switch (rnd(&t->r, 8)) {
+	case 0:
+		return 0;
+	case 1:
+	case 2:
+		return ALTFUTEX_BITSET_MATCH_ANY;
+	case 3:
+	case 4:
+		return 1u << rnd(&t->r, 32);
+	default:
+		return (uint32_t)rnd64(&t->r);
+	}
+}
+
+/*
+ * A value for a wait2 on the word at @a of @bytes: mostly its own (so
+ * that the waiter sleeps), read from the aligned u32 (or two) holding
+ * it; at times one beyond its size.
+ */
+static uint64_t pick_val2(struct thr *t, uint64_t a, unsigned int bytes)
+{
+	uint32_t *p = (uint32_t *)(uintptr_t)(a & ~3ULL);
+	uint64_t v = pick_val(t, p), mask;
+
+	if (bytes == 8)
+		v |= (uint64_t)pick_val(t, p + 1) << 32;
+	else if (bytes < 4)
+		v >>= 8 * (a & 3);
+	mask = bytes == 8 ? ~0ULL : (1ULL << (8 * bytes)) - 1;
+	v &= mask;
+	if (chance(&t->r, 5))
+		v |= rnd64(&t->r) & ~mask;
+	return v;
+}
+
+static void do_wait2(struct thr *t)
+{
+	struct altfutex_wait_args tw = { 0 };
+	struct altfutex_wait2_args a = { 0 };
+	int64_t deadline, rel, t0, t1;
+	clockid_t clk = CLOCK_MONOTONIC;
+	int bounded, einval, m[4];
+	struct call c = { .kind = K_WAIT2, .cmd = ALTFUTEX_IOC_WAIT2 };
+	unsigned int b;
+	long ret;
+
+	a.flags = pick_flags2(t, ALTFUTEX_FLAGS2_MASK);
+	b = size_bytes(a.flags);
+	a.uaddr = pick_word2(t, a.flags);
+	a.val = pick_val2(t, a.uaddr, b);
+	a.mask = pick_mask(t);
+	/* the timeout as WAIT's: pick_timeout() keeps the other flags */
+	tw.flags = a.flags;
+	bounded = pick_timeout(t, &tw, &clk, &deadline, &rel);
+	a.flags = tw.flags;
+	a.timeout = tw.timeout;
+	einval = (a.flags & ~(ALTFUTEX_FLAGS2_MASK | ALTFUTEX_TIMEOUT)) ||
+		 (a.uaddr & (b - 1)) || !a.mask ||
+		 (b < 8 && a.val >> (8 * b));
+	if (a.flags & ALTFUTEX_TIMEOUT)
+		einval |= a.timeout.tv_sec < 0 || a.timeout.tv_nsec < 0 ||
+			  a.timeout.tv_nsec >= NSEC_PER_SEC;
+	else
+		einval |= a.timeout.tv_sec || a.timeout.tv_nsec;
+	c.uaddr = a.uaddr;
+	c.flags = a.flags;
+	c.val = (uint32_t)a.val;
+	c.n1 = a.mask;
+	c.n2 = (int64_t)(a.val >> 32);
+	c.sec = a.timeout.tv_sec;
+	c.nsec = a.timeout.tv_nsec;
+	c.argp = place_arg(t, &a, sizeof(a), &c.argcls);
+	if (c.argcls != ARG_OK)
+		bounded = 0;
+
+	op_begin(t, K_WAIT2, a.uaddr, a.flags, HANG_S);
+	if (!bounded)
+		irq_timer_arm(t, 1);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	ret = xioctl(t, dev_fd(t), c.cmd, (void *)c.argp);
+	t1 = now_ns(rel >= 0 ? CLOCK_MONOTONIC : clk);
+	if (!bounded)
+		irq_timer_arm(t, 0);
+	op_end(t);
+
+	check(&c, ret, must_list(m, einval, a.uaddr, 0), wait_errs, 0);
+	if (ret != -ETIMEDOUT || !bounded || c.argcls != ARG_OK)
+		return;
+	if (rel >= 0 && t1 - t0 < rel)
+		call_fail(&c, ret, "timed out before its relative timeout");
+	if (rel < 0 && t1 < deadline)
+		call_fail(&c, ret, "timed out before its absolute deadline");
+}
+
+static void do_wake2(struct thr *t)
+{
+	struct altfutex_wake2_args a = { 0 };
+	struct call c = { .kind = K_WAKE2, .cmd = ALTFUTEX_IOC_WAKE2 };
+	int m[4], einval;
+	long ret;
+
+	a.flags = pick_flags2(t, ALTFUTEX_PRIVATE | ALTFUTEX_SIZE_MASK);
+	a.uaddr = pick_word2(t, a.flags);
+	a.mask = pick_mask(t);
+	a.nr_wake = pick_nr(t);
+	if (chance(&t->r, 3))
+		a.reserved = (uint32_t)rnd64(&t->r) | 1;
+	einval = (a.flags & ~(ALTFUTEX_PRIVATE | ALTFUTEX_SIZE_MASK)) ||
+		 (a.uaddr & (size_bytes(a.flags) - 1)) || !a.mask ||
+		 a.reserved;
+	c.uaddr = a.uaddr;
+	c.flags = a.flags;
+	c.val = a.mask;
+	c.n1 = a.nr_wake;
+	c.n2 = a.reserved;
+	c.argp = place_arg(t, &a, sizeof(a), &c.argcls);
+	op_begin(t, K_WAKE2, a.uaddr, a.nr_wake, HANG_S);
+	ret = xioctl(t, dev_fd(t), c.cmd, (void *)c.argp);
+	op_end(t);
+	check(&c, ret, must_list(m, einval, a.uaddr, 0), wake_errs,
+	      a.nr_wake > 0 ? a.nr_wake : 0);
+}
+
+/*
+ * A word that WAKE_OP may write: pick_word()'s, but never one of memory
+ * that may have become someone else's (the hole, the page after tail2, a
+ * victim page we lost, the top of the user address space), which turn
+ * into the PROT_NONE page; a victim page is kept ours until the call ends
+ * by holding vlock (*@locked); a fork child leaves them alone.
+ */
+static uint32_t *pick_word_w(struct thr *t, int *locked)
+{
+	uint32_t *p = pick_word(t);
+	uintptr_t a = (uintptr_t)p, page = a & ~(uintptr_t)(pg - 1);
+	int bad = page == (uintptr_t)hole ||
+		  (W && page == (uintptr_t)(W->tail2 + pg)) ||
+		  (a >= 0x7ffffffff000ULL - pg && a < 0x7ffffffff000ULL);
+
+	*locked = 0;
+	if (!bad && in_victim(p)) {
+		if (in_child) {
+			bad = 1;
+		} else {
+			pthread_rwlock_rdlock(&W->vlock);
+			*locked = 1;
+			bad = W->vstate[(page - (uintptr_t)W->vbase) / pg] ==
+			      V_LOST;
+		}
+	}
+	if (bad)
+		p = (uint32_t *)(bad_page + (a & (pg - 1)));
+	return p;
+}
+
+static void do_wake_op(struct thr *t)
+{
+	struct altfutex_wake_op_args a = { 0 };
+	struct call c = { .kind = K_WAKE_OP, .cmd = ALTFUTEX_IOC_WAKE_OP };
+	int m[5], n = 0, einval, undef, locked;
+	uint32_t op;
+	long ret, max;
+
+	a.uaddr2 = (uintptr_t)pick_word_w(t, &locked);
+	a.uaddr = chance(&t->r, 10) ? a.uaddr2 : (uintptr_t)pick_word(t);
+	a.nr_wake = chance(&t->r, 60) ? (int32_t)rnd(&t->r, 3) : pick_nr(t);
+	a.nr_wake2 = chance(&t->r, 60) ? (int32_t)rnd(&t->r, 3) : pick_nr(t);
+	if (chance(&t->r, 85))	/* FUTEX_OP(op, oparg, cmp, cmparg) */
+		op = rnd(&t->r, 5) << 28 |
+		     (chance(&t->r, 20) ? 8u << 28 : 0) |
+		     rnd(&t->r, 6) << 24 | rnd(&t->r, 1u << 24);
+	else
+		op = (uint32_t)rnd64(&t->r);
+	a.op = op;
+	a.flags = pick_flags(t, ALTFUTEX_PRIVATE);
+	einval = (a.flags & ~ALTFUTEX_PRIVATE) || (a.uaddr & 3) ||
+		 (a.uaddr2 & 3);
+	undef = (op >> 28 & 7) > 4 || (op >> 24 & 0xf) > 5;
+	/*
+	 * Which of EINVAL and ENOSYS comes first is the module's choice, and
+	 * whether it looks at the words (EFAULT) before decoding the op.
+	 */
+	if (einval)
+		m[n++] = EINVAL;
+	if (undef)
+		m[n++] = ENOSYS;
+	if (undef || (einval && (addr_class(a.uaddr) != ADDR_USER ||
+				 addr_class(a.uaddr2) != ADDR_USER)))
+		m[n++] = EFAULT;
+	else if (addr_class(a.uaddr) == ADDR_KERNEL ||
+		 addr_class(a.uaddr2) == ADDR_KERNEL)
+		m[n++] = EFAULT;
+	m[n] = 0;
+	c.uaddr = a.uaddr;
+	c.uaddr2 = a.uaddr2;
+	c.flags = a.flags;
+	c.val = a.op;
+	c.n1 = a.nr_wake;
+	c.n2 = a.nr_wake2;
+	c.argp = place_arg(t, &a, sizeof(a), &c.argcls);
+	op_begin(t, K_WAKE_OP, a.uaddr, a.uaddr2, HANG_S);
+	ret = xioctl(t, dev_fd(t), c.cmd, (void *)c.argp);
+	op_end(t);
+	if (locked)
+		pthread_rwlock_unlock(&W->vlock);
+	max = (long)(a.nr_wake > 0 ? a.nr_wake : 0) +
+	      (a.nr_wake2 > 0 ? a.nr_wake2 : 0);
+	check(&c, ret, n ? m : NULL, wake_op_errs, max);
+}
+
 /*
  * An ioctl number the device does not define: -ENOTTY.  Defined numbers
  * with another direction or size, other numbers of magic 0xF8, and other
@@ -1305,7 +1555,9 @@ static void do_bad_cmd(struct thr *t)
 	static const unsigned int defined[] = {
 		ALTFUTEX_IOC_WAIT, ALTFUTEX_IOC_WAKE, ALTFUTEX_IOC_REQUEUE,
 		ALTFUTEX_IOC_CMP_REQUEUE, ALTFUTEX_IOC_FD,
-		ALTFUTEX_IOC_FD_REARM,
+		ALTFUTEX_IOC_FD_REARM, ALTFUTEX_IOC_WAIT2, ALTFUTEX_IOC_WAKE2,
+		ALTFUTEX_IOC_WAITV, ALTFUTEX_IOC_WAKEV, ALTFUTEX_IOC_WAKE_WAIT,
+		ALTFUTEX_IOC_WAKE_OP,
 	};
 	struct call c = { .kind = K_BAD_CMD };
 	static const int enotty[] = { ENOTTY, 0 };
@@ -1373,6 +1625,13 @@ static void do_bad_argp(struct thr *t)
 		  sizeof(struct altfutex_requeue_args) },
 		{ ALTFUTEX_IOC_FD, sizeof(struct altfutex_fd_args) },
 		{ ALTFUTEX_IOC_FD_REARM, sizeof(struct altfutex_rearm_args) },
+		{ ALTFUTEX_IOC_WAIT2, sizeof(struct altfutex_wait2_args) },
+		{ ALTFUTEX_IOC_WAKE2, sizeof(struct altfutex_wake2_args) },
+		{ ALTFUTEX_IOC_WAITV, sizeof(struct altfutex_waitv_args) },
+		{ ALTFUTEX_IOC_WAKEV, sizeof(struct altfutex_wakev_args) },
+		{ ALTFUTEX_IOC_WAKE_WAIT,
+		  sizeof(struct altfutex_wake_wait_args) },
+		{ ALTFUTEX_IOC_WAKE_OP, sizeof(struct altfutex_wake_op_args) },
 	};
 	struct call c = { .kind = K_BAD_ARGP, .argcls = ARG_BAD };
 	unsigned int i = rnd(&t->r, ARRAY_SIZE(defs));
@@ -2137,7 +2396,8 @@ static const struct {
 	{ do_fd_close, 4 }, { do_ioctl_fdw, 1 }, { do_bad_cmd, 3 },
 	{ do_bad_argp, 3 }, { do_dev_close, 1 }, { do_scm, 3 },
 	{ do_munmap, 2 }, { do_mremap, 2 }, { do_madvise, 2 },
-	{ do_mprotect, 2 }, { do_ftruncate, 2 },
+	{ do_mprotect, 2 }, { do_ftruncate, 2 }, { do_wait2, 8 },
+	{ do_wake2, 6 }, { do_wake_op, 5 },
 };
 
 static void do_requeue0(struct thr *t)
