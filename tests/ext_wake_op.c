@@ -350,8 +350,11 @@ static void check_errors(const struct mem *m, char *ro, char *gone)
 				   m->pflag), -EFAULT);
 	CHECK_RET(altfutex_wake_op(u, NULL, INT_MAX, INT_MAX, ok, m->pflag),
 		  -EFAULT);
+	CHECK_RET(altfutex_wake_op(u, (uint32_t *)(gone - PGSZ), INT_MAX,
+				   INT_MAX, ok, m->pflag), -EFAULT);
 	CHECK(load((uint32_t *)ro) == 0, "the read-only word changed");
-	t_log("ok: %s: uaddr2 read-only, unmapped or NULL: -EFAULT", m->name);
+	t_log("ok: %s: uaddr2 read-only, unmapped, PROT_NONE or NULL: -EFAULT",
+	      m->name);
 
 	w_check_asleep(&w1, 20);
 	w_check_asleep(&w2, 0);
@@ -642,7 +645,8 @@ int main(void)
 
 	pm = t_map(2, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	ro = t_map(1, PROT_READ, MAP_PRIVATE);
-	gone = t_map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	/* a hole of one page between two: no later mapping of ours fits */
+	gone = t_reserve(3 * pg) + pg;
 	CHECK(!munmap(gone, pg), "munmap: %s", strerror(errno));
 	fd = t_memfd("ext_wake_op", 2 * pg);
 	ma = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
