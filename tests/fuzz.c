@@ -693,7 +693,7 @@ static const int wake_errs[] = { EFAULT, EINVAL, 0 };
 
 static const int cmp_errs[] = { EAGAIN, EFAULT, EINVAL, 0 };
 
-static const int wake_op_errs[] = { EFAULT, EINVAL, ENOSYS, 0 };
+static const int wake_op_errs[] = { EFAULT, EINVAL, ENOMEM, 0 };
 
 static const int fd_errs[] = { EAGAIN, EFAULT, EINVAL, EMFILE, ENOMEM, 0 };
 
@@ -1513,13 +1513,12 @@ static void do_wake_op(struct thr *t)
 		 (a.uaddr2 & 3);
 	undef = (op >> 28 & 7) > 4 || (op >> 24 & 0xf) > 5;
 	/*
-	 * Which of EINVAL and ENOSYS comes first is the module's choice, and
-	 * whether it looks at the words (EFAULT) before decoding the op.
+	 * An undefined op is -EINVAL (futex(2) says ENOSYS), like bad flags
+	 * and misaligned words; whether the module looks at the words
+	 * (EFAULT) before it decodes the op is its choice.
 	 */
-	if (einval)
+	if (einval || undef)
 		m[n++] = EINVAL;
-	if (undef)
-		m[n++] = ENOSYS;
 	if (undef || (einval && (addr_class(a.uaddr) != ADDR_USER ||
 				 addr_class(a.uaddr2) != ADDR_USER)))
 		m[n++] = EFAULT;
