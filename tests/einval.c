@@ -459,7 +459,7 @@ static void check_raw_waitv(void)
 	CHECK_RET(raw(ALTFUTEX_IOC_WAITV, &a), -EINVAL);
 	a.nr = ALTFUTEX_VEC_MAX;
 	CHECK_RET(raw(ALTFUTEX_IOC_WAITV, &a), -ETIMEDOUT);
-	t_log("ok: raw WAITV: 0, 129 and 2^32-1 xwords -EINVAL, 128 accepted");
+	t_log("ok: raw WAITV: 0, 129 and 2^32-1 words -EINVAL, 128 accepted");
 
 	vec_fill(2, 0);
 	for (i = 0; i < ARRAY_SIZE(badflags); i++) {
@@ -539,7 +539,7 @@ static void check_raw_wakev(void)
 	a.flags = 1u << 31;
 	CHECK_RET(raw(ALTFUTEX_IOC_WAKEV, &a), -EINVAL);
 	a.flags = 0;
-	t_log("ok: raw WAKEV: 0 or 129 xwords, call flags -EINVAL");
+	t_log("ok: raw WAKEV: 0 or 129 words, call flags -EINVAL");
 
 	for (e = 0; e < 2; e++) {
 		for (i = 0; i < ARRAY_SIZE(badentry); i++) {
@@ -657,7 +657,7 @@ static void check_raw_wake_op(void)
 	}
 	CHECK(xwords[1] == 2, "the failed WAKE_OPs changed the word: %llu",
 	      (unsigned long long)xwords[1]);
-	t_log("ok: raw WAKE_OP: flags but PRIVATE, misaligned xwords -EINVAL");
+	t_log("ok: raw WAKE_OP: flags but PRIVATE, misaligned words -EINVAL");
 }
 
 static void check_enotty(void)

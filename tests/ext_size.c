@@ -260,9 +260,12 @@ static void check_range(const struct mem *m, const struct size_desc *s)
 		  -ETIMEDOUT);
 	CHECK_RET(altfutex_wait2(w, s->max - 1, ALTFUTEX_BITSET_MATCH_ANY, &ts,
 				 f), -EAGAIN);
-	t_log("ok: %s: %s: a val beyond %#llx -EINVAL, %#llx itself accepted",
-	      m->name, s->name, (unsigned long long)s->max,
-	      (unsigned long long)s->max);
+	if (s->max == UINT64_MAX)
+		t_log("ok: %s: U64: any val fits, UINT64_MAX accepted", m->name);
+	else
+		t_log("ok: %s: %s: a val beyond %#llx -EINVAL, %#llx accepted",
+		      m->name, s->name, (unsigned long long)s->max,
+		      (unsigned long long)s->max);
 }
 
 /* ---- one key per address ---------------------------------------------- */

@@ -373,7 +373,7 @@ static void check_ro_shared(int fd, uint32_t *rw)
 	uint32_t ok = enc(FUTEX_OP_SET, 9, FUTEX_OP_CMP_GE, 0);
 	uint32_t *ro;
 
-	ro = mmap(NULL, PGSZ, PROT_READ, MAP_SHARED, fd, 0);
+	ro = mmap(NULL, PGSZ, PROT_READ, MAP_SHARED, fd, (off_t)PGSZ);
 	CHECK(ro != MAP_FAILED, "mmap: %s", strerror(errno));
 	store(rw + 10, 3);
 	CHECK(load(ro + 10) == 3, "the memfd views differ");
@@ -670,7 +670,7 @@ int main(void)
 	run(&priv, ro, gone);
 	run(&flagged, ro, gone);
 	run(&shared, ro, gone);
-	check_ro_shared(fd, (uint32_t *)(ma + pg));
+	check_ro_shared(fd, (uint32_t *)(ma + pg));	/* file page 1 */
 	puppet_stop(&c);
 
 	stress((struct sword *)(pm + pg), NULL, 0, "threads, private memory");
