@@ -1328,21 +1328,19 @@ static uint64_t pick_word2(struct thr *t, uint32_t flags)
 
 	if (b < 4 && chance(&t->r, 50))
 		a += b * rnd(&t->r, 4 / b);
-	else if (b == 8 && chance(&t->r, 10))
-		a += 4;
+	else if (b == 8 && chance(&t->r, 75))
+		a &= ~7ULL;	/* most words of pick_word() are not */
 	return a;
 }
 
 static uint32_t pick_mask(struct thr *t)
 {
-	switch (rnd(&t->r, 8)) {
+	switch (rnd(&t->r, 16)) {
 	case 0:
 		return 0;
-	case 1:
-	case 2:
+	case 1 ... 5:
 		return ALTFUTEX_BITSET_MATCH_ANY;
-	case 3:
-	case 4:
+	case 6 ... 9:
 		return 1u << rnd(&t->r, 32);
 	default:
 		return (uint32_t)rnd64(&t->r);
