@@ -577,7 +577,7 @@ static void stress(struct sword *sw, struct sword *child_sw,
 		CHECK(!pthread_create(&wk[i].th, NULL, stress_waker, &wk[i]),
 		      "pthread_create");
 	}
-	r = stress_join(wk, SWAKERS, 30000, "waker");
+	r = stress_join(wk, SWAKERS, 30000L * t_time_scale(), "waker");
 	if (r)
 		t_fail("%s: wake_op failed: %s", name, t_err(r));
 	for (i = 0; i < SWAKERS; i++) {
@@ -593,13 +593,14 @@ static void stress(struct sword *sw, struct sword *child_sw,
 	woken += (uint64_t)r;
 
 	if (child_sw) {
-		child_exit_within(pid, 10000, name);
+		child_exit_within(pid, 10000L * t_time_scale(), name);
 		st = t_reap(pid);
 		CHECK(st == T_PASS, "%s: the child of the waiters exited with %d",
 		      name, st);
 		st = 0;
 	} else {
-		st = stress_join(ws, SW_SEQ + SW_GEN, 10000, "waiter");
+		st = stress_join(ws, SW_SEQ + SW_GEN,
+				 10000L * t_time_scale(), "waiter");
 		for (i = 0; i < SW_SEQ + SW_GEN; i++)
 			waits += ws[i].waits;
 	}

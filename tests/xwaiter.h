@@ -273,10 +273,10 @@ static inline int xw_result(int i, long ms)
 	return w->ret;
 }
 
-/* Waiter @i must return @want within 10 s. */
+/* Waiter @i must return @want within 10 s (times t_time_scale()). */
 static inline void xw_expect(int i, int want)
 {
-	int r = xw_result(i, 10000);
+	int r = xw_result(i, 10000L * t_time_scale());
 
 	if (r != want)
 		t_fail("waiter %s (slot %d) returned %d (%s), expected %d (%s)",
@@ -314,10 +314,11 @@ static inline int xw_order(int k)
 	       __atomic_load_n(&xw_tab->order[k], __ATOMIC_SEQ_CST) : -1;
 }
 
-/* Wait (10 s at most) until @n waiters have returned since the reset. */
+/* Wait (10 s at most, scaled) until @n waiters have returned since the reset. */
 static inline void xw_returned_wait(int n)
 {
-	int64_t end = t_now_ns(CLOCK_MONOTONIC) + 10 * NSEC_PER_SEC;
+	int64_t end = t_now_ns(CLOCK_MONOTONIC) +
+		      10 * NSEC_PER_SEC * t_time_scale();
 
 	while (xw_returned() < n) {
 		if (t_now_ns(CLOCK_MONOTONIC) > end)
