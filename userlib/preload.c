@@ -250,10 +250,10 @@ static int preload_on_module(int cmd)
  * misaligned one is EINVAL) before it looks at the operation; it refuses
  * an undefined operation code (ENOSYS) before writing, but an undefined
  * comparison (ENOSYS) only once the operation is applied, waking nobody.
- * The module refuses both up front, so that last case is the operation
- * alone here, on the module (atomic with its waiters, as the kernel's),
- * with counts of 0: it wakes nobody.  Each count below 1 wakes one, as the
- * kernel's loops count a waiter before they compare.
+ * The module refuses both up front (EINVAL), so that last case is the
+ * operation alone here, on the module (atomic with its waiters, as the
+ * kernel's), with counts of 0: it wakes nobody.  Each count below 1 wakes
+ * one, as the kernel's loops count a waiter before they compare.
  *
  * One difference is left: without FUTEX_PRIVATE_FLAG, the kernel looks
  * both words up in their mappings first, so an unmapped word (or a

@@ -3,9 +3,10 @@
  * futex_waitv(2) on the module, for libaltfutex-preload (preload.c): the
  * system call's arguments checked as the kernel checks them, then one
  * altfutex_waitv().  The module queues the vector as a whole and one wake
- * dequeues it and counts it once, as the kernel's call; it restarts after
- * a signal handler with SA_RESTART (EINTR without) and after a stop, as
- * the kernel's.
+ * dequeues it and counts it once, as the kernel's call, and a stop (a
+ * signal without a handler) restarts it, as the kernel's.  One difference
+ * is the module's, for every wait: a signal handler ends it with EINTR
+ * even with SA_RESTART, where the kernel restarts futex_waitv.
  *
  * The checks are the kernel's (Linux 5.16 on), in its order: flags not 0
  * (EINVAL); no array, or nr outside 1..FUTEX_WAITV_MAX (EINVAL); with a
