@@ -93,7 +93,7 @@ int altfutex_wake_wait(void *wake_uaddr, int nr_wake, void *wait_uaddr,
 		       unsigned int flags);
 /*
  * futex(2)'s FUTEX_WAKE_OP: op as FUTEX_OP() of <linux/futex.h> encodes it
- * (one futex(2) does not define is -ENOSYS, and nothing is written).
+ * (one futex(2) does not define is -EINVAL, and nothing is written).
  * Returns the total woken.  flags: ALTFUTEX_PRIVATE only.
  */
 int altfutex_wake_op(uint32_t *uaddr, uint32_t *uaddr2, int nr_wake,
