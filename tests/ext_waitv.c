@@ -12,7 +12,9 @@
  *    a value beyond its size), bad call flags or a bad timeout: -EINVAL;
  *    an unmapped word or vector: -EFAULT; the raw ioctl checks its own;
  *  - timeouts, relative and absolute on both clocks, expire on time, and
- *    a handled signal gives -EINTR, each with nothing left queued;
+ *    a handled signal gives -EINTR, each with nothing left queued; a
+ *    stop (no handler) does not end the library's wait, and ends the
+ *    raw ioctl's with a relative timeout with -EINTR;
  *  - vectors and plain waiters on one word are woken oldest first;
  *  - a child process waits on a memfd word mapped at another address
  *    than the parent's, which wakes it;
@@ -433,6 +435,70 @@ static void check_eintr(void)
 	t_log("ok: a handled signal (no SA_RESTART): -EINTR, none queued");
 }
 
+/*
+ * A stop (SIGSTOP, then SIGCONT: no handler runs) of a child asleep in
+ * waitv: through the library, whose deadline is absolute, the wait goes
+ * on and a later wake of word 2 ends it; through the ioctl with a
+ * relative timeout it ends with -EINTR (the header's WAITV rule).
+ */
+static void stop_child(const struct altfutex_waiter *v, int raw)
+{
+	struct altfutex_vec words[3];
+	struct timespec ts = t_ts_ms(T_SAFETY_MS);
+	struct altfutex_timespec rel = { T_SAFETY_MS / 1000, 0 };
+	int i, r;
+
+	if (!raw) {
+		r = altfutex_waitv(v, 3, &ts, 0);
+		CHECK(r == 2, "library waitv across a stop returned %d (%s), expected 2",
+		      r, t_err(r));
+		_exit(T_PASS);
+	}
+	for (i = 0; i < 3; i++) {
+		words[i].uaddr = (uintptr_t)v[i].uaddr;
+		words[i].val = v[i].val;
+		words[i].flags = v[i].flags;
+		words[i].nr_wake = 0;
+	}
+	r = raw_waitv(words, 3, ALTFUTEX_TIMEOUT, &rel);
+	CHECK(r == -EINTR, "raw waitv, relative, across a stop returned %d (%s)",
+	      r, t_err(r));
+	_exit(T_PASS);
+}
+
+static void check_stop(void)
+{
+	uint32_t *w = (uint32_t *)(shrd + 256);
+	struct altfutex_waiter v[3];
+	int raw, st;
+	pid_t pid;
+
+	for (raw = 0; raw < 2; raw++) {
+		w[0] = 1;
+		w[1] = 2;
+		w[2] = 3;
+		for (st = 0; st < 3; st++)
+			v[st] = (struct altfutex_waiter){ &w[st], st + 1, 0, 0 };
+		pid = t_fork();
+		if (!pid)
+			stop_child(v, raw);
+		t_wait_asleep(pid, pid);
+		CHECK(!kill(pid, SIGSTOP), "SIGSTOP: %s", strerror(errno));
+		while (t_task_state(pid, pid) != 'T')
+			t_sleep_ms(1);
+		CHECK(!kill(pid, SIGCONT), "SIGCONT: %s", strerror(errno));
+		if (!raw) {
+			t_sleep_ms(100);
+			t_wait_asleep(pid, pid);
+			CHECK_RET(altfutex_wake(&w[2], INT_MAX, 0), 1);
+		}
+		st = t_reap(pid);
+		CHECK(st == T_PASS, "the stopped child exited with %d", st);
+		expect_empty(v, 3, "after a stop");
+	}
+	t_log("ok: a stop: the library's waitv sleeps on, the raw relative one -EINTR");
+}
+
 /* ---- order, processes, duplicates ---------------------------------------- */
 
 /*
@@ -824,6 +890,7 @@ int main(void)
 	check_efault();
 	check_timeouts();
 	check_eintr();
+	check_stop();
 	check_fifo(priv, ALTFUTEX_PRIVATE, "private, ALTFUTEX_PRIVATE");
 	check_fifo(shrd, 0, "MAP_SHARED");
 	check_process();
