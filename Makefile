@@ -97,7 +97,11 @@ STATIC_TESTS := $(BUILD)/tests/link-static
 # Tests also built as 32-bit x86 programs (static, with a 64-bit time_t),
 # so that make check runs them through the module's compat_ioctl.
 M32_TESTS := eagain eintr einval fd_basic private_flag requeue_basic \
-	shared_memfd timeout wait_wake wake_count count_sb ext_size
+	shared_memfd timeout wait_wake wake_count count_sb
+# the extended API's vectors and fused wake-and-wait (issue 17)
+M32_TESTS += ext_waitv ext_wakev ext_wake_wait
+# the extended API's sizes (issue 17)
+M32_TESTS += ext_size
 M32_BINS := $(patsubst %,$(BUILD)/tests/%-m32,$(M32_TESTS))
 M32_CFLAGS := -m32 -static -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64
 EXAMPLE_SRCS := $(wildcard examples/*.c)
