@@ -760,10 +760,12 @@ static void check_waitv(void)
 	/* absolute timeouts, on both clocks */
 	for (i = 0; i < 2; i++) {
 		clockid_t clk = i ? CLOCK_REALTIME : CLOCK_MONOTONIC;
-		int64_t c0 = t_now_ns(clk);
+		int64_t c0;
 
-		ts = t_ts_ns(c0 + 100 * NSEC_PER_MSEC);
+		/* t0 first: the deadline is then >= 100 ms after it */
 		t0 = t_now_ns(CLOCK_MONOTONIC);
+		c0 = t_now_ns(clk);
+		ts = t_ts_ns(c0 + 100 * NSEC_PER_MSEC);
 		FX_ERR(fxv(v, 3, 0, &ts, clk), ETIMEDOUT);
 		CHECK(t_now_ns(clk) >= c0 + 100 * NSEC_PER_MSEC &&
 		      t_now_ns(CLOCK_MONOTONIC) - t0 >= 100 * NSEC_PER_MSEC,
