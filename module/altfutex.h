@@ -16,6 +16,7 @@
 #include <kunit/visibility.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
@@ -66,7 +67,7 @@ struct af_key {
 struct af_client;
 struct af_ptable *af_client_table(struct af_client *c, bool create);
 
-int af_key_lookup_shared(u32 __user *uaddr, struct af_key *key);
+int af_key_lookup_shared(void __user *uaddr, struct af_key *key);
 void af_key_get(const struct af_key *key);
 void af_key_put(const struct af_key *key);
 int af_key_read_shared(const struct af_key *key, u32 *val);
@@ -85,11 +86,82 @@ static inline void af_key_private(struct mm_struct *mm, unsigned long addr,
 	key->type = AF_KEY_PRIVATE;
 }
 
+/* ---- futex words --------------------------------------------------------- */
+
+/* The bytes of a word whose flags hold @flags' ALTFUTEX_SIZE_* field. */
+static inline unsigned int af_word_size(unsigned int flags)
+{
+	switch (flags & ALTFUTEX_SIZE_MASK) {
+	case ALTFUTEX_SIZE_U8:
+		return 1;
+	case ALTFUTEX_SIZE_U16:
+		return 2;
+	case ALTFUTEX_SIZE_U64:
+		return 8;
+	default:
+		return 4;
+	}
+}
+
+/*
+ * Read the word of @flags' size at @uaddr into @val: exactly its bytes,
+ * in one access (the word is aligned to its size).  Return: 0, -EFAULT.
+ */
+static inline int af_read_word(void __user *uaddr, unsigned int flags,
+			       u64 *val)
+{
+	int ret;
+
+	switch (flags & ALTFUTEX_SIZE_MASK) {
+	case ALTFUTEX_SIZE_U8: {
+		u8 v;
+
+		ret = get_user(v, (u8 __user *)uaddr);
+		*val = v;
+		break;
+	}
+	case ALTFUTEX_SIZE_U16: {
+		u16 v;
+
+		ret = get_user(v, (u16 __user *)uaddr);
+		*val = v;
+		break;
+	}
+	case ALTFUTEX_SIZE_U64: {
+		u64 v;
+
+		ret = get_user(v, (u64 __user *)uaddr);
+		*val = v;
+		break;
+	}
+	default: {
+		u32 v;
+
+		ret = get_user(v, (u32 __user *)uaddr);
+		*val = v;
+		break;
+	}
+	}
+	return ret ? -EFAULT : 0;
+}
+
+/*
+ * What a wait names: the word, its size and privacy (@flags:
+ * ALTFUTEX_PRIVATE and ALTFUTEX_SIZE_*, checked by the caller), the value
+ * the caller saw, and the bitset of the wakes it takes.
+ */
+struct af_word {
+	void __user *uaddr;
+	u64 val;
+	u32 mask;
+	unsigned int flags;
+};
+
 /**
  * af_key_lookup() - form the key of the futex word at @uaddr
  * @c: the device file the call came through (its table cache)
- * @uaddr: a 4-byte aligned user address
- * @flags: ALTFUTEX_PRIVATE or 0
+ * @uaddr: a user address aligned to its word's size
+ * @flags: ALTFUTEX_PRIVATE or 0, and the word's ALTFUTEX_SIZE_*
  * @key: filled in; a shared key holds a reference on its mapping's file,
  *	 a private one none (see "References" in key.c); af_key_drop()
  *	 drops what it holds
@@ -104,10 +176,11 @@ static inline void af_key_private(struct mm_struct *mm, unsigned long addr,
  * futex (or is past the end of its file), -EINTR if a fatal signal
  * interrupted the wait for the mmap lock, or -ENOMEM (@create).
  */
-static inline int af_key_lookup(struct af_client *c, u32 __user *uaddr,
+static inline int af_key_lookup(struct af_client *c, void __user *uaddr,
 				unsigned int flags, struct af_key *key,
 				bool create)
 {
+	unsigned int size = af_word_size(flags);
 	int ret;
 
 	/*
@@ -116,8 +189,8 @@ static inline int af_key_lookup(struct af_client *c, u32 __user *uaddr,
 	 * private key is formed without touching memory.  A word beyond the
 	 * top of the user address space is -EFAULT on every kernel.
 	 */
-	if (!access_ok(uaddr, sizeof(u32)) ||
-	    (unsigned long)uaddr > TASK_SIZE_MAX - sizeof(u32))
+	if (!access_ok(uaddr, size) ||
+	    (unsigned long)uaddr > TASK_SIZE_MAX - size)
 		return -EFAULT;
 	if (flags & ALTFUTEX_PRIVATE) {
 		af_key_private(current->mm, (unsigned long)uaddr, key);
@@ -336,8 +409,42 @@ struct af_waiter {
 	struct mm_struct *mm;		/* the waiting thread's mm, or NULL */
 	af_wake_fn wake;		/* how to wake it, once claimed */
 	struct af_waiter *wake_next;	/* on a waker's private list */
+	struct af_vec *vec;		/* the vector it is a word of, or NULL */
+	u32 mask;			/* the wakes it takes (a bitset) */
 	int state;			/* enum af_waiter_state */
 };
+
+/*
+ * A vector of waiters that one thread sleeps on (vector.c): whichever
+ * wake first finds one of its words takes the whole vector, by setting
+ * claimed to that word under the word's bucket lock; the thread itself
+ * takes it (AF_VEC_SELF) to leave on an error, a timeout or a signal.
+ * Words of a vector claimed by somebody else stay queued, dead, until
+ * their thread takes them off: wakes and requeues pass them by.
+ */
+struct af_vec {
+	struct af_waiter *claimed;	/* NULL while nobody has it */
+	struct task_struct *task;	/* the sleeping thread */
+};
+
+#define AF_VEC_SELF	((struct af_waiter *)1)
+
+/*
+ * May a wake take @w?  Only if it is no word of a vector, or the first
+ * word of its vector that a wake (or the thread, leaving) claims.  The
+ * caller holds @w's bucket lock: two wakers that meet two words of one
+ * vector in two buckets race on claimed, and one loses.
+ */
+static inline bool af_vec_claim(struct af_waiter *w)
+{
+	return likely(!w->vec) || !cmpxchg(&w->vec->claimed, NULL, w);
+}
+
+/* Is @w a word of a vector that is already taken?  (Moving it is moot.) */
+static inline bool af_vec_dead(const struct af_waiter *w)
+{
+	return unlikely(w->vec) && READ_ONCE(w->vec->claimed);
+}
 
 /* (D): the waker is done with @w (see wait.c, "Waking after the lock"). */
 static inline void af_waiter_release(struct af_waiter *w)
@@ -382,7 +489,9 @@ static inline void af_wake_list_init(struct af_wake_list *wl)
 	wl->tail = &wl->first;
 }
 
-void af_claim(struct af_waiter *w, struct af_wake_list *wl);
+bool af_claim(struct af_waiter *w, struct af_wake_list *wl);
+int af_claim_key(struct af_bucket *b, const struct af_key *key, u32 mask,
+		 int nr, struct af_wake_list *wl);
 void af_wake_waiters(struct af_waiter *first);
 
 /* Wake, oldest first, the waiters claimed onto @wl; no lock held. */
@@ -397,8 +506,8 @@ bool af_dequeue(struct af_waiter *w);
 struct af_bucket *af_lock_waiter(struct af_waiter *w)
 	__acquires(&w->bucket->lock);
 
-int af_wait(struct af_client *c, u32 __user *uaddr, unsigned int flags,
-	    u32 val, const struct timespec64 *timeout);
+int af_wait(struct af_client *c, const struct af_word *wd,
+	    unsigned int tflags, const struct timespec64 *timeout);
 
 /* When a timed wait ends: an absolute time on the host's @clock. */
 struct af_deadline {
@@ -406,19 +515,76 @@ struct af_deadline {
 	ktime_t expires;
 };
 
-int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
-		  u32 val, const struct af_deadline *dl);
+void af_deadline_of(const struct timespec64 *timeout, unsigned int flags,
+		    struct af_deadline *dl);
+int af_wait_until(struct af_client *c, const struct af_word *wd,
+		  const struct af_deadline *dl);
+
+/* The sleep of a waiting thread (wait.c), for vector.c too. */
+void af_timer_start(struct hrtimer_sleeper *to, const struct af_deadline *dl);
+void af_timer_stop(struct hrtimer_sleeper *to);
 
 /* ---- restarting a wait (restart.c) ----------------------------------------- */
 
 int af_restart_init(void);
 void af_restart_exit(void);
-int af_restart_wait(u32 __user *uaddr, unsigned int flags, u32 val,
-		    ktime_t expires);
-int af_wake(struct af_client *c, u32 __user *uaddr, unsigned int flags,
-	    int nr_wake);
+int af_restart_wait(const struct af_word *wd, ktime_t expires);
+int af_wake(struct af_client *c, void __user *uaddr, unsigned int flags,
+	    u32 mask, int nr_wake);
+int af_wake_wait(struct af_client *c, void __user *wake_uaddr, int nr_wake,
+		 const struct af_word *wd, unsigned int tflags,
+		 const struct timespec64 *timeout);
+
+/* ---- vectors (vector.c) ---------------------------------------------------- */
+
+int af_waitv(struct af_client *c, const struct af_word *words,
+	     unsigned int nr, unsigned int tflags,
+	     const struct timespec64 *timeout);
+
+/* One wake of a WAKEV, or the error its entry gets without it. */
+struct af_wake_req {
+	void __user *uaddr;
+	unsigned int flags;		/* ALTFUTEX_PRIVATE, ALTFUTEX_SIZE_* */
+	int nr_wake;
+	int err;			/* not 0: the entry's error, no wake */
+};
+
+int af_wakev(struct af_client *c, const struct af_wake_req *reqs,
+	     unsigned int nr);
+
+/* ---- wake-op (wake_op.c) --------------------------------------------------- */
+
+int af_wake_op(struct af_client *c, u32 __user *uaddr1, u32 __user *uaddr2,
+	       unsigned int flags, int nr_wake, int nr_wake2, u32 op);
+bool af_wake_op_valid(u32 op);
 
 /* ---- requeue (requeue.c) -------------------------------------------------- */
+
+/*
+ * Two buckets at once (requeue, wake-op): the one at the lower address
+ * first, so that concurrent A->B and B->A calls cannot deadlock.
+ */
+static inline void af_double_lock(struct af_bucket *b1, struct af_bucket *b2)
+	__acquires(&b1->lock) __acquires(&b2->lock)
+{
+	if (b1 > b2)
+		swap(b1, b2);
+	spin_lock(&b1->lock);
+	if (b1 != b2)
+		spin_lock_nested(&b2->lock, SINGLE_DEPTH_NESTING);
+	else
+		__acquire(&b2->lock);	/* sparse: one lock, two names */
+}
+
+static inline void af_double_unlock(struct af_bucket *b1, struct af_bucket *b2)
+	__releases(&b1->lock) __releases(&b2->lock)
+{
+	if (b1 != b2)
+		spin_unlock(&b2->lock);
+	else
+		__release(&b2->lock);
+	spin_unlock(&b1->lock);
+}
 
 int af_requeue(struct af_client *c, u32 __user *uaddr1, u32 __user *uaddr2,
 	       unsigned int flags, int nr_wake, int nr_requeue,
@@ -453,6 +619,12 @@ enum af_stat {
 	AF_STAT_CMP_REQUEUE,
 	AF_STAT_FD,
 	AF_STAT_FD_REARM,
+	AF_STAT_WAIT2,
+	AF_STAT_WAKE2,
+	AF_STAT_WAITV,
+	AF_STAT_WAKEV,
+	AF_STAT_WAKE_WAIT,
+	AF_STAT_WAKE_OP,
 	AF_STAT_NR
 };
 
@@ -487,7 +659,7 @@ void af_stats_exit(void);
 #if IS_ENABLED(CONFIG_KUNIT)
 int af_key_vma(struct mm_struct *mm, struct vm_area_struct *vma,
 	       unsigned long addr, struct af_key *key);
-int af_wake_key(struct af_key *key, int nr_wake);
+int af_wake_key(struct af_key *key, u32 mask, int nr_wake);
 int af_requeue_keys(const struct af_key *key1, const struct af_key *key2,
 		    u32 __user *uaddr1, int nr_wake, int nr_requeue,
 		    const u32 *cmpval);

@@ -20,38 +20,72 @@ module_param(hash_size, uint, 0444);
 MODULE_PARM_DESC(hash_size,
 		 "buckets of every hash table, a power of two (default: the shared table 256 per CPU and growing, each process's 16 per CPU)");
 
+/* Is @uaddr not aligned to the size of its word (@flags' field)? */
+static bool af_misaligned_sized(u64 uaddr, u32 flags)
+{
+	return uaddr & (af_word_size(flags) - 1);
+}
+
 static bool af_misaligned(u64 uaddr)
 {
-	return uaddr & (sizeof(u32) - 1);
+	return af_misaligned_sized(uaddr, ALTFUTEX_SIZE_U32);
 }
 
 /* What every call on a word rejects: a flag outside @allowed, misalignment. */
 static bool af_bad_word(u64 uaddr, u32 flags, u32 allowed)
 {
-	return (flags & ~allowed) || af_misaligned(uaddr);
+	return (flags & ~allowed) || af_misaligned_sized(uaddr, flags);
+}
+
+/* Does @val have bits beyond the size of its word (@flags' field)? */
+static bool af_val_too_big(u64 val, u32 flags)
+{
+	unsigned int bits = af_word_size(flags) * BITS_PER_BYTE;
+
+	return bits < 64 && val >> bits;
+}
+
+/* The flags that say what a wait's word is: its privacy and size. */
+#define AF_WORD_FLAGS	(ALTFUTEX_PRIVATE | ALTFUTEX_SIZE_MASK)
+
+/* The flags that say what a wait's timeout is. */
+#define AF_TIME_FLAGS	(ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME)
+
+/*
+ * The timeout of a wait: NULL with no ALTFUTEX_TIMEOUT in @flags (and
+ * then the fields must be 0), else @ts; an ERR_PTR() for a bad one.
+ */
+static struct timespec64 *af_timeout(const struct altfutex_timespec *uts,
+				     u32 flags, struct timespec64 *ts)
+{
+	if (!(flags & ALTFUTEX_TIMEOUT))
+		return uts->tv_sec || uts->tv_nsec ? ERR_PTR(-EINVAL) : NULL;
+	ts->tv_sec = uts->tv_sec;
+	ts->tv_nsec = uts->tv_nsec;
+	if (ts->tv_sec < 0 || !timespec64_valid(ts))
+		return ERR_PTR(-EINVAL);
+	return ts;
 }
 
 static int af_ioctl_wait(struct af_client *c, void __user *argp)
 {
 	struct altfutex_wait_args args;
-	struct timespec64 ts, *timeout = NULL;
+	struct timespec64 ts, *timeout;
+	struct af_word wd;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	if (af_bad_word(args.uaddr, args.flags,
 			ALTFUTEX_FLAGS_MASK | ALTFUTEX_TIMEOUT))
 		return -EINVAL;
-	if (args.flags & ALTFUTEX_TIMEOUT) {
-		ts.tv_sec = args.timeout.tv_sec;
-		ts.tv_nsec = args.timeout.tv_nsec;
-		if (ts.tv_sec < 0 || !timespec64_valid(&ts))
-			return -EINVAL;
-		timeout = &ts;
-	} else if (args.timeout.tv_sec || args.timeout.tv_nsec) {
-		return -EINVAL;
-	}
-	return af_wait(c, u64_to_user_ptr(args.uaddr),
-		       args.flags & ALTFUTEX_FLAGS_MASK, args.val, timeout);
+	timeout = af_timeout(&args.timeout, args.flags, &ts);
+	if (IS_ERR(timeout))
+		return PTR_ERR(timeout);
+	wd.uaddr = u64_to_user_ptr(args.uaddr);
+	wd.val = args.val;
+	wd.mask = ALTFUTEX_BITSET_MATCH_ANY;
+	wd.flags = args.flags & ALTFUTEX_PRIVATE;
+	return af_wait(c, &wd, args.flags & AF_TIME_FLAGS, timeout);
 }
 
 static int af_ioctl_wake(struct af_client *c, void __user *argp)
@@ -63,7 +97,7 @@ static int af_ioctl_wake(struct af_client *c, void __user *argp)
 	if (af_bad_word(args.uaddr, args.flags, ALTFUTEX_PRIVATE))
 		return -EINVAL;
 	return af_wake(c, u64_to_user_ptr(args.uaddr), args.flags,
-		       args.nr_wake);
+		       ALTFUTEX_BITSET_MATCH_ANY, args.nr_wake);
 }
 
 static int af_ioctl_requeue(struct af_client *c, void __user *argp,
@@ -106,6 +140,186 @@ static int af_ioctl_fd_rearm(void __user *argp)
 	return af_fd_rearm(args.fd, args.val);
 }
 
+/* ---- the extended API ---------------------------------------------------- */
+
+/*
+ * A wait's word from its fields: -EINVAL for flags outside AF_WORD_FLAGS
+ * and @extra, a word not aligned to its size, or a value it cannot hold.
+ */
+static int af_word_of(struct af_word *wd, u64 uaddr, u64 val, u32 mask,
+		      u32 flags, u32 extra)
+{
+	if (af_bad_word(uaddr, flags, AF_WORD_FLAGS | extra) ||
+	    af_val_too_big(val, flags) || !mask)
+		return -EINVAL;
+	wd->uaddr = u64_to_user_ptr(uaddr);
+	wd->val = val;
+	wd->mask = mask;
+	wd->flags = flags & AF_WORD_FLAGS;
+	return 0;
+}
+
+static int af_ioctl_wait2(struct af_client *c, void __user *argp)
+{
+	struct altfutex_wait2_args args;
+	struct timespec64 ts, *timeout;
+	struct af_word wd;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	ret = af_word_of(&wd, args.uaddr, args.val, args.mask, args.flags,
+			 AF_TIME_FLAGS | ALTFUTEX_TIMEOUT);
+	if (ret)
+		return ret;
+	timeout = af_timeout(&args.timeout, args.flags, &ts);
+	if (IS_ERR(timeout))
+		return PTR_ERR(timeout);
+	return af_wait(c, &wd, args.flags & AF_TIME_FLAGS, timeout);
+}
+
+static int af_ioctl_wake2(struct af_client *c, void __user *argp)
+{
+	struct altfutex_wake2_args args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (af_bad_word(args.uaddr, args.flags, AF_WORD_FLAGS) ||
+	    !args.mask || args.reserved)
+		return -EINVAL;
+	return af_wake(c, u64_to_user_ptr(args.uaddr), args.flags, args.mask,
+		       args.nr_wake);
+}
+
+/* WAITV copies this many words on the stack, more into an allocation. */
+#define AF_VEC_ON_STACK	8
+
+static int af_ioctl_waitv(struct af_client *c, void __user *argp)
+{
+	struct af_word stack[AF_VEC_ON_STACK], *words = stack;
+	const struct altfutex_vec __user *uv;
+	struct altfutex_waitv_args args;
+	struct timespec64 ts, *timeout;
+	struct altfutex_vec e;
+	unsigned int i;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if ((args.flags & ~(AF_TIME_FLAGS | ALTFUTEX_TIMEOUT)) ||
+	    !args.nr || args.nr > ALTFUTEX_VEC_MAX)
+		return -EINVAL;
+	timeout = af_timeout(&args.timeout, args.flags, &ts);
+	if (IS_ERR(timeout))
+		return PTR_ERR(timeout);
+	if (args.nr > AF_VEC_ON_STACK) {
+		words = kmalloc_array(args.nr, sizeof(*words),
+				      GFP_KERNEL_ACCOUNT);
+		if (!words)
+			return -ENOMEM;
+	}
+	uv = u64_to_user_ptr(args.words);
+	for (i = 0; i < args.nr; i++) {
+		ret = -EFAULT;
+		if (copy_from_user(&e, &uv[i], sizeof(e)))
+			goto out;
+		/* a vector's words take every wake: no bitset of their own */
+		ret = af_word_of(&words[i], e.uaddr, e.val,
+				 ALTFUTEX_BITSET_MATCH_ANY, e.flags, 0);
+		if (ret)
+			goto out;
+	}
+	ret = af_waitv(c, words, args.nr, args.flags & AF_TIME_FLAGS,
+		       timeout);
+out:
+	if (words != stack)
+		kfree(words);
+	return ret;
+}
+
+/*
+ * Each word is decoded on its own: a bad one gets its error, and the
+ * others are still woken (af_wakev()).
+ */
+static int af_ioctl_wakev(struct af_client *c, void __user *argp)
+{
+	struct af_wake_req stack[AF_VEC_ON_STACK], *reqs = stack;
+	const struct altfutex_vec __user *uv;
+	struct altfutex_wakev_args args;
+	struct altfutex_vec e;
+	unsigned int i;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || !args.nr || args.nr > ALTFUTEX_VEC_MAX)
+		return -EINVAL;
+	if (args.nr > AF_VEC_ON_STACK) {
+		reqs = kmalloc_array(args.nr, sizeof(*reqs),
+				     GFP_KERNEL_ACCOUNT);
+		if (!reqs)
+			return -ENOMEM;
+	}
+	uv = u64_to_user_ptr(args.words);
+	for (i = 0; i < args.nr; i++) {
+		reqs[i].err = 0;
+		if (copy_from_user(&e, &uv[i], sizeof(e))) {
+			reqs[i].err = -EFAULT;
+			continue;
+		}
+		if (af_bad_word(e.uaddr, e.flags, AF_WORD_FLAGS))
+			reqs[i].err = -EINVAL;
+		reqs[i].uaddr = u64_to_user_ptr(e.uaddr);
+		reqs[i].flags = e.flags;
+		reqs[i].nr_wake = e.nr_wake;
+	}
+	ret = af_wakev(c, reqs, args.nr);
+	if (reqs != stack)
+		kfree(reqs);
+	return ret;
+}
+
+static int af_ioctl_wake_wait(struct af_client *c, void __user *argp)
+{
+	struct altfutex_wake_wait_args args;
+	struct timespec64 ts, *timeout;
+	struct af_word wd;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	ret = af_word_of(&wd, args.wait_uaddr, args.val,
+			 ALTFUTEX_BITSET_MATCH_ANY, args.flags,
+			 AF_TIME_FLAGS | ALTFUTEX_TIMEOUT);
+	if (ret)
+		return ret;
+	/* both words are of the size the flags give */
+	if (af_misaligned_sized(args.wake_uaddr, args.flags))
+		return -EINVAL;
+	timeout = af_timeout(&args.timeout, args.flags, &ts);
+	if (IS_ERR(timeout))
+		return PTR_ERR(timeout);
+	return af_wake_wait(c, u64_to_user_ptr(args.wake_uaddr), args.nr_wake,
+			    &wd, args.flags & AF_TIME_FLAGS, timeout);
+}
+
+static int af_ioctl_wake_op(struct af_client *c, void __user *argp)
+{
+	struct altfutex_wake_op_args args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (af_bad_word(args.uaddr, args.flags, ALTFUTEX_PRIVATE) ||
+	    af_misaligned(args.uaddr2))
+		return -EINVAL;
+	/* an operation or comparison FUTEX_OP() does not define */
+	if (!af_wake_op_valid(args.op))
+		return -EINVAL;
+	return af_wake_op(c, u64_to_user_ptr(args.uaddr),
+			  u64_to_user_ptr(args.uaddr2), args.flags,
+			  args.nr_wake, args.nr_wake2, args.op);
+}
+
 static long af_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct af_client *c = file->private_data;
@@ -131,6 +345,24 @@ static long af_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case ALTFUTEX_IOC_FD_REARM:
 		af_stat_inc(AF_STAT_FD_REARM);
 		return af_ioctl_fd_rearm(argp);
+	case ALTFUTEX_IOC_WAIT2:
+		af_stat_inc(AF_STAT_WAIT2);
+		return af_ioctl_wait2(c, argp);
+	case ALTFUTEX_IOC_WAKE2:
+		af_stat_inc(AF_STAT_WAKE2);
+		return af_ioctl_wake2(c, argp);
+	case ALTFUTEX_IOC_WAITV:
+		af_stat_inc(AF_STAT_WAITV);
+		return af_ioctl_waitv(c, argp);
+	case ALTFUTEX_IOC_WAKEV:
+		af_stat_inc(AF_STAT_WAKEV);
+		return af_ioctl_wakev(c, argp);
+	case ALTFUTEX_IOC_WAKE_WAIT:
+		af_stat_inc(AF_STAT_WAKE_WAIT);
+		return af_ioctl_wake_wait(c, argp);
+	case ALTFUTEX_IOC_WAKE_OP:
+		af_stat_inc(AF_STAT_WAKE_OP);
+		return af_ioctl_wake_op(c, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -160,6 +160,7 @@ static int __af_fd_create(struct af_client *c, u32 __user *uaddr,
 		return -ENOMEM;
 	init_waitqueue_head(&fd->wq);
 	fd->w.wake = af_fd_wake;
+	fd->w.mask = ALTFUTEX_BITSET_MATCH_ANY;	/* takes every wake */
 	fd->uaddr = (unsigned long)uaddr;
 	ret = af_key_lookup(c, uaddr, flags, &fd->w.key, true);
 	if (ret)

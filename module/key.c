@@ -137,12 +137,12 @@ EXPORT_SYMBOL_IF_KUNIT(af_key_vma);
 /**
  * af_key_lookup_shared() - af_key_lookup() of a word without
  * ALTFUTEX_PRIVATE: what the VMA says it is
- * @uaddr: a 4-byte aligned user address, access_ok()
+ * @uaddr: a user address aligned to its word's size, access_ok()
  * @key: filled in; a shared key holds a reference on its mapping's file
  *
  * Return: as af_key_lookup() (altfutex.h).
  */
-int af_key_lookup_shared(u32 __user *uaddr, struct af_key *key)
+int af_key_lookup_shared(void __user *uaddr, struct af_key *key)
 {
 	unsigned long addr = (unsigned long)uaddr;
 	struct mm_struct *mm = current->mm;

@@ -794,7 +794,7 @@ static int af_test_wake_key(const struct af_key *key, int nr_wake)
 {
 	struct af_key k = *key;
 
-	return af_wake_key(&k, nr_wake);
+	return af_wake_key(&k, ALTFUTEX_BITSET_MATCH_ANY, nr_wake);
 }
 
 /* Queue a new fake waiter on @key; return its id. */
@@ -811,6 +811,8 @@ static int af_test_enqueue(struct kunit *test, const struct af_key *key)
 	tw->w.key = *key;
 	tw->w.mm = AF_TEST_MM;
 	tw->w.wake = af_test_wake;
+	tw->w.vec = NULL;
+	tw->w.mask = ALTFUTEX_BITSET_MATCH_ANY;
 	af_enqueue(&tw->w);
 	tw->enqueued = true;
 	return tw->id;

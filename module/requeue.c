@@ -14,9 +14,11 @@
  * waiters only under them; CMP_REQUEUE reads the word under them too.
  *
  * Locks: both buckets, the one at the lower address first, so concurrent
- * A->B and B->A requeues cannot deadlock.  A waiter's bucket pointer and
- * key change only while both locks are held, which is what af_lock_waiter()
- * relies on to follow a waiter that moves.
+ * A->B and B->A requeues cannot deadlock (af_double_lock(), altfutex.h).
+ * A waiter's bucket pointer and key change only while both locks are
+ * held, which is what af_lock_waiter() relies on to follow a waiter that
+ * moves.  A requeue moves waiters whatever their bitsets, and they keep
+ * them; the words of a vector that a wake has taken stay where they are.
  */
 #include <linux/file.h>
 #include <linux/lockdep.h>
@@ -24,28 +26,6 @@
 
 #include "altfutex.h"
 #include "trace.h"
-
-static void af_double_lock(struct af_bucket *b1, struct af_bucket *b2)
-	__acquires(&b1->lock) __acquires(&b2->lock)
-{
-	if (b1 > b2)
-		swap(b1, b2);
-	spin_lock(&b1->lock);
-	if (b1 != b2)
-		spin_lock_nested(&b2->lock, SINGLE_DEPTH_NESTING);
-	else
-		__acquire(&b2->lock);	/* sparse: one lock, two names */
-}
-
-static void af_double_unlock(struct af_bucket *b1, struct af_bucket *b2)
-	__releases(&b1->lock) __releases(&b2->lock)
-{
-	if (b1 != b2)
-		spin_unlock(&b2->lock);
-	else
-		__release(&b2->lock);
-	spin_unlock(&b1->lock);
-}
 
 /*
  * Read *@uaddr while holding bucket locks: page faults are disabled, so a
@@ -112,13 +92,17 @@ retry:
 	}
 
 	list_for_each_entry_safe(w, tmp, &b1->queue, node) {
+		/* whatever its bitset: a requeue moves a waiter, mask and all */
 		if (!af_key_match(&w->key, key1))
 			continue;
 		if (woken < nr_wake) {
-			af_claim(w, &wl);
-			woken++;
+			if (af_claim(w, &wl))
+				woken++;
 			continue;
 		}
+		/* a word of a vector already taken: left for its thread */
+		if (af_vec_dead(w))
+			continue;
 		if (moved == nr_requeue)
 			break;
 		list_move_tail(&w->node, &moving);

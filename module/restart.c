@@ -48,43 +48,53 @@ typedef long (*af_restart_fn)(struct restart_block *rb);
 /* The kernel's do_no_restart_syscall(): "there is nothing to restart". */
 static af_restart_fn af_no_restart __read_mostly;
 
+/*
+ * The wait is kept in the restart block's futex fields: the word's
+ * address, its privacy and size (flags), the bitset, the end, and the
+ * value, whose upper half (a 64-bit word's) goes where futex(2) keeps a
+ * second address.
+ */
 static long af_wait_restart(struct restart_block *rb)
 {
 	struct af_deadline dl = {
 		.clock = CLOCK_MONOTONIC,
 		.expires = (ktime_t)rb->futex.time,
 	};
+	struct af_word wd = {
+		.uaddr = rb->futex.uaddr,
+		.val = (u64)(unsigned long)rb->futex.uaddr2 << 32 |
+		       rb->futex.val,
+		.mask = rb->futex.bitset,
+		.flags = rb->futex.flags,
+	};
 	long ret;
 
 	if (!try_module_get(THIS_MODULE))
 		return -EINTR;			/* being unloaded */
 	rb->fn = af_no_restart;
-	ret = af_wait_until(NULL, rb->futex.uaddr, rb->futex.flags,
-			    rb->futex.val, &dl);
+	ret = af_wait_until(NULL, &wd, &dl);
 	if (ret == -ERESTARTNOHAND)
-		ret = af_restart_wait(rb->futex.uaddr, rb->futex.flags,
-				      rb->futex.val, dl.expires);
+		ret = af_restart_wait(&wd, dl.expires);
 	module_put(THIS_MODULE);
 	return ret;
 }
 
 /**
  * af_restart_wait() - make a signal restart this wait with the same end
- * @uaddr: the word
- * @flags: ALTFUTEX_PRIVATE or 0
- * @val: the value the caller saw
+ * @wd: the word, its value and the wait's bitset
  * @expires: the wait's end on the host's CLOCK_MONOTONIC
  *
  * Return: -ERESTART_RESTARTBLOCK, for the interrupted wait to return.
  */
-int af_restart_wait(u32 __user *uaddr, unsigned int flags, u32 val,
-		    ktime_t expires)
+int af_restart_wait(const struct af_word *wd, ktime_t expires)
 {
 	struct restart_block *rb = &current->restart_block;
 
-	rb->futex.uaddr = uaddr;
-	rb->futex.flags = flags;
-	rb->futex.val = val;
+	rb->futex.uaddr = wd->uaddr;
+	rb->futex.uaddr2 = (u32 __user *)(unsigned long)(wd->val >> 32);
+	rb->futex.val = (u32)wd->val;
+	rb->futex.flags = wd->flags;
+	rb->futex.bitset = wd->mask;
 	rb->futex.time = expires;
 	return set_restart_fn(rb, af_wait_restart);
 }

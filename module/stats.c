@@ -14,6 +14,12 @@
  *	calls_cmp_requeue N
  *	calls_fd N
  *	calls_fd_rearm N
+ *	calls_wait2 N		(the extended API's, as the others)
+ *	calls_wake2 N
+ *	calls_waitv N
+ *	calls_wakev N
+ *	calls_wake_wait N
+ *	calls_wake_op N
  *
  * The first five are counted when the file is read, by walking every
  * bucket under its lock (af_hash_census()), so that waiting and waking
@@ -39,6 +45,12 @@ static const char *const af_stat_names[AF_STAT_NR] = {
 	[AF_STAT_CMP_REQUEUE]	= "calls_cmp_requeue",
 	[AF_STAT_FD]		= "calls_fd",
 	[AF_STAT_FD_REARM]	= "calls_fd_rearm",
+	[AF_STAT_WAIT2]		= "calls_wait2",
+	[AF_STAT_WAKE2]		= "calls_wake2",
+	[AF_STAT_WAITV]		= "calls_waitv",
+	[AF_STAT_WAKEV]		= "calls_wakev",
+	[AF_STAT_WAKE_WAIT]	= "calls_wake_wait",
+	[AF_STAT_WAKE_OP]	= "calls_wake_op",
 };
 
 static struct dentry *af_debugfs_dir;

@@ -22,12 +22,12 @@
 
 /* A thread starts waiting: before the value check. */
 TRACE_EVENT(altfutex_wait_start,
-	TP_PROTO(const u32 __user *uaddr, u32 val, unsigned int flags,
+	TP_PROTO(const void __user *uaddr, u64 val, unsigned int flags,
 		 bool timed),
 	TP_ARGS(uaddr, val, flags, timed),
 	TP_STRUCT__entry(
 		__field(unsigned long, uaddr)
-		__field(u32, val)
+		__field(u64, val)
 		__field(unsigned int, flags)
 		__field(bool, timed)
 	),
@@ -37,13 +37,13 @@ TRACE_EVENT(altfutex_wait_start,
 		__entry->flags = flags;
 		__entry->timed = timed;
 	),
-	TP_printk("uaddr=0x%lx val=%u flags=0x%x timed=%d", __entry->uaddr,
+	TP_printk("uaddr=0x%lx val=%llu flags=0x%x timed=%d", __entry->uaddr,
 		  __entry->val, __entry->flags, __entry->timed)
 );
 
 /* A thread's wait returns @ret (0 woken, or -errno). */
 TRACE_EVENT(altfutex_wait_end,
-	TP_PROTO(const u32 __user *uaddr, int ret),
+	TP_PROTO(const void __user *uaddr, int ret),
 	TP_ARGS(uaddr, ret),
 	TP_STRUCT__entry(
 		__field(unsigned long, uaddr)
@@ -56,9 +56,9 @@ TRACE_EVENT(altfutex_wait_end,
 	TP_printk("uaddr=0x%lx ret=%d", __entry->uaddr, __entry->ret)
 );
 
-/* A WAKE ioctl: @ret is how many it woke, or -errno. */
+/* A WAKE or WAKE2 ioctl: @ret is how many it woke, or -errno. */
 TRACE_EVENT(altfutex_wake,
-	TP_PROTO(const u32 __user *uaddr, unsigned int flags, int nr_wake,
+	TP_PROTO(const void __user *uaddr, unsigned int flags, int nr_wake,
 		 int ret),
 	TP_ARGS(uaddr, flags, nr_wake, ret),
 	TP_STRUCT__entry(

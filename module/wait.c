@@ -114,7 +114,18 @@
  * (af_dequeue()).  Whoever holds the lock first decides; the other sees the
  * outcome.  A waiter whose af_dequeue() finds itself already claimed
  * returns 0 whatever it was about to report, and a waiter returns 0 only
- * after a waker claimed it.
+ * after a waker claimed it.  The words of a vector wait are one waiter
+ * queued in many places: a waker claims one of them only if it is the
+ * first to claim the whole vector (vector.c), and passes the others by.
+ *
+ * Bitsets and sizes
+ * -----------------
+ * A waiter carries a bitset (w->mask; ALTFUTEX_BITSET_MATCH_ANY for the
+ * first API's waits and for fds), and a wake takes, oldest first, the
+ * waiters of its key whose bitsets share a bit with its own.  The key is
+ * the word's address whatever the word's size: the size only says how
+ * many bytes the value checks (W3', W3) read, in one access, the word
+ * being aligned to its size (af_read_word()).
  *
  * Waking after the lock is dropped
  * --------------------------------
@@ -258,13 +269,17 @@ bool af_dequeue(struct af_waiter *w)
 EXPORT_SYMBOL_IF_KUNIT(af_dequeue);
 
 /*
- * Take @w off its queue for a wake; the caller holds its bucket lock and
- * counts it as woken.  Its wake operation runs from af_wake_list_run()
- * once the caller has dropped the lock.
+ * Take @w off its queue for a wake; the caller holds its bucket lock and,
+ * if this returns true, counts it as woken.  Its wake operation runs from
+ * af_wake_list_run() once the caller has dropped the lock.  False: @w is
+ * a word of a vector that another wake, or its thread, has taken
+ * (af_vec_claim()); it stays queued, uncounted, for its thread to remove.
  */
-void af_claim(struct af_waiter *w, struct af_wake_list *wl)
+bool af_claim(struct af_waiter *w, struct af_wake_list *wl)
 {
 	lockdep_assert_held(&w->bucket->lock);
+	if (!af_vec_claim(w))
+		return false;
 	list_del_init(&w->node);
 	atomic_dec(&w->bucket->waiters);
 	af_count_add(&w->key, -1);
@@ -272,6 +287,7 @@ void af_claim(struct af_waiter *w, struct af_wake_list *wl)
 	w->wake_next = NULL;
 	*wl->tail = w;
 	wl->tail = &w->wake_next;
+	return true;
 }
 
 /*
@@ -298,8 +314,8 @@ void af_wake_waiters(struct af_waiter *first)
  * clock_nanosleep() converts, af_timens_to_host()); CLOCK_REALTIME is the
  * same in every namespace.
  */
-static void af_deadline_of(const struct timespec64 *timeout,
-			   unsigned int flags, struct af_deadline *dl)
+void af_deadline_of(const struct timespec64 *timeout, unsigned int flags,
+		    struct af_deadline *dl)
 {
 	dl->clock = CLOCK_MONOTONIC;
 	dl->expires = timespec64_to_ktime(*timeout);
@@ -311,14 +327,20 @@ static void af_deadline_of(const struct timespec64 *timeout,
 		dl->expires = af_timens_to_host(dl->expires);
 }
 
-/* Arm @to to fire at @dl. */
-static void af_timer_start(struct hrtimer_sleeper *to,
-			   const struct af_deadline *dl)
+/* Arm @to, on the stack, to fire at @dl: it wakes the calling thread. */
+void af_timer_start(struct hrtimer_sleeper *to, const struct af_deadline *dl)
 {
 	af_sleeper_setup(to, dl->clock, HRTIMER_MODE_ABS);
 	hrtimer_set_expires_range_ns(&to->timer, dl->expires,
 				     current->timer_slack_ns);
 	hrtimer_sleeper_start_expires(to, HRTIMER_MODE_ABS);
+}
+
+/* Cancel what af_timer_start() armed; it may have fired. */
+void af_timer_stop(struct hrtimer_sleeper *to)
+{
+	hrtimer_cancel(&to->timer);
+	destroy_hrtimer_on_stack(&to->timer);
 }
 
 /*
@@ -357,27 +379,28 @@ static int af_sleep(struct af_waiter *w, struct hrtimer_sleeper *to)
  * WOKEN (D), before which we cannot return.  So a sleeping thread costs
  * no slab memory and the wait path allocates nothing.
  */
-static int __af_wait_until(struct af_client *c, u32 __user *uaddr,
-			   unsigned int flags, u32 val,
+static int __af_wait_until(struct af_client *c, const struct af_word *wd,
 			   const struct af_deadline *dl)
 {
 	struct hrtimer_sleeper sleeper, *to = NULL;
 	struct af_thread_waiter waiter = { .task = current };
 	struct af_waiter *w = &waiter.w;
-	u32 uval;
+	u64 uval;
 	int ret;
 
 	/* (W3'): a stale value needs no key, no queue, no lock */
-	if (get_user(uval, uaddr))
-		return -EFAULT;
-	if (uval != val)
+	ret = af_read_word(wd->uaddr, wd->flags, &uval);
+	if (ret)
+		return ret;
+	if (uval != wd->val)
 		return -EAGAIN;
 
-	ret = af_key_lookup(c, uaddr, flags, &w->key, true);
+	ret = af_key_lookup(c, wd->uaddr, wd->flags, &w->key, true);
 	if (ret)
 		return ret;
 	w->mm = current->mm;
 	w->wake = af_wake_thread;
+	w->mask = wd->mask;
 
 	af_enqueue(w);					/* (W0) to (W2) */
 
@@ -386,11 +409,10 @@ static int __af_wait_until(struct af_client *c, u32 __user *uaddr,
 	 * block for as long as the fault does (userfaultfd, FUSE): a signal
 	 * ends such a fault with -EFAULT, and nobody waits on us meanwhile.
 	 */
-	if (get_user(uval, uaddr)) {
-		ret = -EFAULT;
-	} else if (uval != val) {
+	ret = af_read_word(wd->uaddr, wd->flags, &uval);
+	if (!ret && uval != wd->val) {
 		ret = -EAGAIN;
-	} else {
+	} else if (!ret) {
 		if (dl) {
 			to = &sleeper;
 			af_timer_start(to, dl);
@@ -403,10 +425,8 @@ static int __af_wait_until(struct af_client *c, u32 __user *uaddr,
 		ret = 0;
 	}
 
-	if (to) {
-		hrtimer_cancel(&to->timer);
-		destroy_hrtimer_on_stack(&to->timer);
-	}
+	if (to)
+		af_timer_stop(to);
 	/* What we hold on the key we are on now, a requeue's key2 perhaps. */
 	if (af_waiter_holds_ref(w, &w->key))
 		af_key_put(&w->key);
@@ -414,37 +434,34 @@ static int __af_wait_until(struct af_client *c, u32 __user *uaddr,
 }
 
 /**
- * af_wait_until() - sleep on the futex at @uaddr while it holds @val
+ * af_wait_until() - sleep on the futex @wd names while it holds its value
  * @c: the device file the call came through, or NULL (a restart)
- * @uaddr: 4-byte aligned user address
- * @flags: ALTFUTEX_PRIVATE or 0 (the timeout flags are in @dl already)
- * @val: the value the caller saw
+ * @wd: the word (aligned to its size), its value, the wait's bitset
  * @dl: when to give up, or NULL for never
  *
  * Each wait is traced from its start (altfutex_wait_start) to its result
  * (altfutex_wait_end); a restarted one starts again.
  *
- * Return: 0 when woken, -EAGAIN if *@uaddr != @val, -ETIMEDOUT,
- * -ERESTARTNOHAND on a signal, -EFAULT, -ENOMEM (no room for the
- * process's private table, on its first wait).
+ * Return: 0 when woken, -EAGAIN if the word does not hold the value,
+ * -ETIMEDOUT, -ERESTARTNOHAND on a signal, -EFAULT, -ENOMEM (no room for
+ * the process's private table, on its first wait).
  */
-int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
-		  u32 val, const struct af_deadline *dl)
+int af_wait_until(struct af_client *c, const struct af_word *wd,
+		  const struct af_deadline *dl)
 {
 	int ret;
 
-	trace_altfutex_wait_start(uaddr, val, flags, !!dl);
-	ret = __af_wait_until(c, uaddr, flags, val, dl);
-	trace_altfutex_wait_end(uaddr, ret);
+	trace_altfutex_wait_start(wd->uaddr, wd->val, wd->flags, !!dl);
+	ret = __af_wait_until(c, wd, dl);
+	trace_altfutex_wait_end(wd->uaddr, ret);
 	return ret;
 }
 
 /**
- * af_wait() - sleep on the futex at @uaddr while it holds @val
+ * af_wait() - sleep on the futex @wd names while it holds its value
  * @c: the device file the call came through
- * @uaddr: 4-byte aligned user address
- * @flags: ALTFUTEX_PRIVATE, ALTFUTEX_ABSTIME, ALTFUTEX_CLOCK_REALTIME
- * @val: the value the caller saw
+ * @wd: the word (aligned to its size), its value, the wait's bitset
+ * @tflags: ALTFUTEX_ABSTIME, ALTFUTEX_CLOCK_REALTIME: what @timeout is
  * @timeout: relative (CLOCK_MONOTONIC) or, with ALTFUTEX_ABSTIME, absolute
  *	     time on the caller's CLOCK_MONOTONIC or CLOCK_REALTIME; NULL
  *	     for none
@@ -457,37 +474,60 @@ int af_wait_until(struct af_client *c, u32 __user *uaddr, unsigned int flags,
  * Return: as af_wait_until(), or -ERESTART_RESTARTBLOCK for a signal
  * during a wait with a relative timeout.
  */
-int af_wait(struct af_client *c, u32 __user *uaddr, unsigned int flags,
-	    u32 val, const struct timespec64 *timeout)
+int af_wait(struct af_client *c, const struct af_word *wd,
+	    unsigned int tflags, const struct timespec64 *timeout)
 {
 	struct af_deadline dl;
 	int ret;
 
 	if (!timeout)
-		return af_wait_until(c, uaddr, flags, val, NULL);
+		return af_wait_until(c, wd, NULL);
 
-	af_deadline_of(timeout, flags, &dl);
-	ret = af_wait_until(c, uaddr, flags, val, &dl);
-	if (ret == -ERESTARTNOHAND && !(flags & ALTFUTEX_ABSTIME))
-		ret = af_restart_wait(uaddr, flags & ALTFUTEX_PRIVATE, val,
-				      dl.expires);
+	af_deadline_of(timeout, tflags, &dl);
+	ret = af_wait_until(c, wd, &dl);
+	if (ret == -ERESTARTNOHAND && !(tflags & ALTFUTEX_ABSTIME))
+		ret = af_restart_wait(wd, dl.expires);
 	return ret;
 }
 
 /*
- * Wake up to @nr_wake waiters of @key, oldest first; return how many.
+ * Claim onto @wl, oldest first, up to @nr waiters of @key queued on @b
+ * whose bitset shares a bit with @mask; return how many.  The caller
+ * holds @b's lock and wakes them once it has dropped it.
+ */
+int af_claim_key(struct af_bucket *b, const struct af_key *key, u32 mask,
+		 int nr, struct af_wake_list *wl)
+{
+	struct af_waiter *w, *tmp;
+	int claimed = 0;
+
+	if (nr <= 0)
+		return 0;
+	list_for_each_entry_safe(w, tmp, &b->queue, node) {
+		if (!af_key_match(&w->key, key) || !(w->mask & mask) ||
+		    !af_claim(w, wl))
+			continue;
+		if (++claimed == nr)
+			break;
+	}
+	return claimed;
+}
+
+/*
+ * Wake up to @nr_wake waiters of @key whose bitset shares a bit with
+ * @mask, oldest first; return how many.  Words of a vector that another
+ * wake took are passed by (af_claim()).
  * What af_wake() does once it has the key; the KUnit suites call it on
  * keys of their own.  Without KUnit it is static, called once, and
  * inlined into af_wake().  A private key of a process with no table yet
  * (key->pt NULL) gets it here, if it has one by now.
  */
-VISIBLE_IF_KUNIT int af_wake_key(struct af_key *key, int nr_wake)
+VISIBLE_IF_KUNIT int af_wake_key(struct af_key *key, u32 mask, int nr_wake)
 {
-	struct af_waiter *w, *tmp;
 	struct af_wake_list wl;
 	struct af_bucket *b;
-	int woken = 0;
 	bool shared;
+	int woken;
 
 	if (nr_wake <= 0)
 		return 0;
@@ -509,13 +549,7 @@ VISIBLE_IF_KUNIT int af_wake_key(struct af_key *key, int nr_wake)
 
 	af_wake_list_init(&wl);
 	spin_lock(&b->lock);				/* (K2) ACQUIRE */
-	list_for_each_entry_safe(w, tmp, &b->queue, node) {
-		if (!af_key_match(&w->key, key))
-			continue;
-		af_claim(w, &wl);
-		if (++woken == nr_wake)
-			break;
-	}
+	woken = af_claim_key(b, key, mask, nr_wake, &wl);
 	spin_unlock(&b->lock);				/* (K3) RELEASE */
 	af_shared_exit(shared);
 	af_wake_list_run(&wl);
@@ -526,14 +560,15 @@ EXPORT_SYMBOL_IF_KUNIT(af_wake_key);
 /**
  * af_wake() - wake up to @nr_wake waiters of the futex at @uaddr
  * @c: the device file the call came through
- * @uaddr: 4-byte aligned user address
- * @flags: ALTFUTEX_PRIVATE or 0
+ * @uaddr: user address aligned to its word's size
+ * @flags: ALTFUTEX_PRIVATE or 0, and the word's ALTFUTEX_SIZE_*
+ * @mask: wake only waiters whose bitset shares a bit with it
  * @nr_wake: the most to wake; <= 0 wakes nobody
  *
  * Return: the number woken, oldest first, or -EFAULT.
  */
-int af_wake(struct af_client *c, u32 __user *uaddr, unsigned int flags,
-	    int nr_wake)
+int af_wake(struct af_client *c, void __user *uaddr, unsigned int flags,
+	    u32 mask, int nr_wake)
 {
 	struct af_key key;
 	int ret;
@@ -541,8 +576,35 @@ int af_wake(struct af_client *c, u32 __user *uaddr, unsigned int flags,
 	ret = af_key_lookup(c, uaddr, flags, &key, false);
 	if (ret)
 		return ret;
-	ret = af_wake_key(&key, nr_wake);
+	ret = af_wake_key(&key, mask, nr_wake);
 	af_key_drop(&key);
 	trace_altfutex_wake(uaddr, flags, nr_wake, ret);
 	return ret;
+}
+
+/**
+ * af_wake_wait() - wake waiters of one word, then wait on another
+ * @c: the device file the call came through
+ * @wake_uaddr: the word to wake, of @wd's size and privacy
+ * @nr_wake: the most to wake there; <= 0 wakes nobody
+ * @wd: the word to wait on, as af_wait() takes it
+ * @tflags: as af_wait()'s
+ * @timeout: as af_wait()'s
+ *
+ * The handoff of a ping-pong in one call.  The wake is done, and counted,
+ * before the wait starts, as two calls would do it: a woken thread that
+ * answers at once finds this one queued or finds the word changed.
+ *
+ * Return: the wake's error, before any wait; else the wait's result.
+ */
+int af_wake_wait(struct af_client *c, void __user *wake_uaddr, int nr_wake,
+		 const struct af_word *wd, unsigned int tflags,
+		 const struct timespec64 *timeout)
+{
+	int ret = af_wake(c, wake_uaddr, wd->flags, ALTFUTEX_BITSET_MATCH_ANY,
+			  nr_wake);
+
+	if (ret < 0)
+		return ret;
+	return af_wait(c, wd, tflags, timeout);
 }

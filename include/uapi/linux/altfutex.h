@@ -195,7 +195,8 @@ struct altfutex_wake_wait_args {
  * of <linux/futex.h>: apply the operation to the 32-bit word at uaddr2,
  * wake up to nr_wake waiters of uaddr, and up to nr_wake2 of uaddr2 if
  * the comparison holds for the old value.  An operation or comparison
- * futex(2) does not define is -ENOSYS, as there, and nothing is written.
+ * futex(2) does not define is -EINVAL (futex(2) says ENOSYS), and
+ * nothing is written.
  */
 struct altfutex_wake_op_args {
 	__u64	uaddr;
