@@ -942,7 +942,9 @@ static long nfutex_waitv(struct futex_waitv *v, unsigned int n)
  * calls and only after the one vector call, and which ones shared the CPU
  * would vary from round to round.  A round that woke fewer than 8 (a
  * sleeper seen asleep but not yet queued) is not counted; the rest are
- * woken untimed.
+ * woken untimed.  wake-8-sleepers: the same rounds woken by 8 wake(1)
+ * calls on both, altfutex_wake() for altfutex: what the vector call saves
+ * over altfutex's own 8 calls, and each side's cost of a wake-up alone.
  */
 struct vpool {
 	struct {
@@ -989,8 +991,11 @@ static void *vpool_sleeper(void *arg)
 	return NULL;
 }
 
-/* ns per round: 8 sleepers, one on each of 8 words, woken one each */
-static double run_wakev_sleepers(enum backend b)
+/*
+ * ns per round: 8 sleepers, one on each of 8 words, woken one each (by
+ * altfutex_wakev() if @vector, else by 8 altfutex_wake() on altfutex)
+ */
+static double run_wake8_sleepers(enum backend b, int vector)
 {
 	static struct vpool p;
 	static struct vpool_arg args[NVEC];
@@ -1031,12 +1036,11 @@ static double run_wakev_sleepers(enum backend b)
 		} while (asleep < NVEC);
 
 		t0 = now();
-		if (b == NATIVE) {
+		if (!vector || b == NATIVE) {
 			for (woken = 0, i = 0; i < NVEC; i++) {
-				r = nfutex(&p.word[i].w, FUTEX_WAKE_PRIVATE, 1,
-					   NULL, NULL, 0);
+				r = b_wake(b, &p.word[i].w, 1, 0);
 				if (r < 0)
-					die("FUTEX_WAKE", -r);
+					die("wake", -r);
 				woken += r;
 			}
 		} else {
@@ -1075,6 +1079,7 @@ static double run_wakev_sleepers(enum backend b)
  * Ping-pongs of the extended API, both sides of a row through this one
  * harness.  Each kind says how a side waits and wakes:
  *   XK_FUTEX        FUTEX_WAIT/WAKE_PRIVATE, 32-bit words;
+ *   XK_ALTF         altfutex_wait()/wake(), 32-bit words;
  *   XK_WAKE_WAIT    altfutex_wake_wait(): wake the other side's word and
  *                   wait on one's own in one call, each way;
  *   XK_SIZED        altfutex_wait2()/wake2(), words of flags' size, mask
@@ -1085,7 +1090,10 @@ static double run_wakev_sleepers(enum backend b)
  *   XK_ALTF_WAITV   the same with altfutex_waitv() and altfutex_wake().
  * The waits are plain ones otherwise (the first API for altfutex).
  */
-enum xkind { XK_FUTEX, XK_WAKE_WAIT, XK_SIZED, XK_FUTEX_WAITV, XK_ALTF_WAITV };
+enum xkind {
+	XK_FUTEX, XK_ALTF, XK_WAKE_WAIT, XK_SIZED, XK_FUTEX_WAITV,
+	XK_ALTF_WAITV
+};
 
 struct xpp {
 	enum xkind kind;
@@ -1445,7 +1453,8 @@ static void p_nowait(double res[NBACKENDS]) { run_wake_nowaiter(0, res); }
 static void p_nowaits(double res[NBACKENDS]) { run_wake_nowaiter(1, res); }
 static void p_floor(double res[NBACKENDS]) { run_floor(res); }
 static void p_rqnowait(double res[NBACKENDS]) { run_requeue_nowaiter(res); }
-static double w_wakev(enum backend b) { return run_wakev_sleepers(b); }
+static double w_wakev(enum backend b) { return run_wake8_sleepers(b, 1); }
+static double w_wake8(enum backend b) { return run_wake8_sleepers(b, 0); }
 
 static void p_wakev_nowait(double res[NBACKENDS])
 {
@@ -1460,6 +1469,11 @@ static double w_ppww(enum backend b)
 static double w_ppww1(enum backend b)
 {
 	return run_xpp(b, b == NATIVE ? XK_FUTEX : XK_WAKE_WAIT, 0, 1);
+}
+
+static double w_ppt1(enum backend b)
+{
+	return run_xpp(b, b == NATIVE ? XK_FUTEX : XK_ALTF, 0, 1);
 }
 
 static double w_ppwaitv(enum backend b)
@@ -1553,6 +1567,9 @@ static const struct workload workloads[] = {
 	{ .name = "wakev-8-sleepers", .unit = "ns/round", .higher_better = 0,
 	  .run = w_wakev,
 	  .what = "8 sleepers, one per word, woken by 1 wakev vs 8 FUTEX_WAKE" },
+	{ .name = "wake-8-sleepers", .unit = "ns/round", .higher_better = 0,
+	  .run = w_wake8,
+	  .what = "the same, 8 altfutex_wake() vs 8 FUTEX_WAKE" },
 	{ .name = "wakev-8-nowaiter", .unit = "ns/call", .higher_better = 0,
 	  .what = "8 words nobody waits on: 1 wakev ioctl vs 8 FUTEX_WAKE",
 	  .pair = p_wakev_nowait },
@@ -1562,6 +1579,9 @@ static const struct workload workloads[] = {
 	{ .name = "pingpong-wake-wait-1cpu", .unit = "ns/roundtrip", .higher_better = 0,
 	  .run = w_ppww1,
 	  .what = "the same, both threads on one CPU" },
+	{ .name = "pingpong-threads-1cpu", .unit = "ns/roundtrip", .higher_better = 0,
+	  .run = w_ppt1,
+	  .what = "two threads on one CPU, wait + wake each way" },
 	{ .name = "waitv-8-pingpong", .unit = "ns/roundtrip", .higher_better = 0,
 	  .run = w_ppwaitv,
 	  .what = "two threads, 2 CPUs: waitv on 8 words vs futex_waitv" },
@@ -1757,7 +1777,7 @@ int main(int argc, char **argv)
 	}
 
 	if (wakev_rounds[NATIVE] + wakev_rounds[ALTF])
-		printf("wakev-8-sleepers: short rounds: %lu/%lu native, %lu/%lu altfutex\n",
+		printf("wake(v)-8-sleepers: short rounds: %lu/%lu native, %lu/%lu altfutex\n",
 		       wakev_short[NATIVE], wakev_rounds[NATIVE],
 		       wakev_short[ALTF], wakev_rounds[ALTF]);
 	if (waitv_waits[NATIVE] + waitv_waits[ALTF])
