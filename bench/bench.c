@@ -17,7 +17,9 @@
  *   MEM name bytes
  * A cost is in ns per operation (lower is better) except for the hash
  * workloads, which are in operations per second; every ratio is altfutex
- * cost / native cost, so below 1 altfutex is faster.
+ * cost / native cost, so below 1 altfutex is faster.  The word-size rows
+ * of the extended API (wait2-u8-*, wake2-u64-*, pingpong-wait2-*) compare
+ * altfutex with itself: their "native" is the same call on a U32 word.
  *
  * Written for this project; the workloads follow the descriptions of
  * perf bench futex's, not its code.
