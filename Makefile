@@ -98,6 +98,8 @@ STATIC_TESTS := $(BUILD)/tests/link-static
 # so that make check runs them through the module's compat_ioctl.
 M32_TESTS := eagain eintr einval fd_basic private_flag requeue_basic \
 	shared_memfd timeout wait_wake wake_count count_sb
+# the extended API's vectors and fused wake-and-wait (issue 17)
+M32_TESTS += ext_waitv ext_wakev ext_wake_wait
 M32_BINS := $(patsubst %,$(BUILD)/tests/%-m32,$(M32_TESTS))
 M32_CFLAGS := -m32 -static -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64
 EXAMPLE_SRCS := $(wildcard examples/*.c)

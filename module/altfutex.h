@@ -146,9 +146,10 @@ static inline int af_read_word(void __user *uaddr, unsigned int flags,
 }
 
 /*
- * What a wait names: the word, its size and privacy (@flags:
- * ALTFUTEX_PRIVATE and ALTFUTEX_SIZE_*, checked by the caller), the value
- * the caller saw, and the bitset of the wakes it takes.
+ * What a wait names: the word, its flags (its privacy and size, and for
+ * a wait the timeout's ALTFUTEX_ABSTIME and ALTFUTEX_CLOCK_REALTIME;
+ * checked by the caller), the value the caller saw, and the bitset of the
+ * wakes it takes.
  */
 struct af_word {
 	void __user *uaddr;
@@ -156,6 +157,12 @@ struct af_word {
 	u32 mask;
 	unsigned int flags;
 };
+
+/* The flags that say what a word is: its privacy and its size. */
+#define AF_WORD_FLAGS	(ALTFUTEX_PRIVATE | ALTFUTEX_SIZE_MASK)
+
+/* The flags that say what a wait's timeout is. */
+#define AF_TIME_FLAGS	(ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME)
 
 /**
  * af_key_lookup() - form the key of the futex word at @uaddr
@@ -507,7 +514,7 @@ struct af_bucket *af_lock_waiter(struct af_waiter *w)
 	__acquires(&w->bucket->lock);
 
 int af_wait(struct af_client *c, const struct af_word *wd,
-	    unsigned int tflags, const struct timespec64 *timeout);
+	    const struct timespec64 *timeout);
 
 /* When a timed wait ends: an absolute time on the host's @clock. */
 struct af_deadline {
@@ -528,12 +535,11 @@ void af_timer_stop(struct hrtimer_sleeper *to);
 
 int af_restart_init(void);
 void af_restart_exit(void);
-int af_restart_wait(const struct af_word *wd, ktime_t expires);
+int af_restart_wait(const struct af_word *wd, const struct af_deadline *dl);
 int af_wake(struct af_client *c, void __user *uaddr, unsigned int flags,
 	    u32 mask, int nr_wake);
 int af_wake_wait(struct af_client *c, void __user *wake_uaddr, int nr_wake,
-		 const struct af_word *wd, unsigned int tflags,
-		 const struct timespec64 *timeout);
+		 const struct af_word *wd, const struct timespec64 *timeout);
 
 /* ---- vectors (vector.c) ---------------------------------------------------- */
 

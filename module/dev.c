@@ -45,12 +45,6 @@ static bool af_val_too_big(u64 val, u32 flags)
 	return bits < 64 && val >> bits;
 }
 
-/* The flags that say what a wait's word is: its privacy and size. */
-#define AF_WORD_FLAGS	(ALTFUTEX_PRIVATE | ALTFUTEX_SIZE_MASK)
-
-/* The flags that say what a wait's timeout is. */
-#define AF_TIME_FLAGS	(ALTFUTEX_ABSTIME | ALTFUTEX_CLOCK_REALTIME)
-
 /*
  * The timeout of a wait: NULL with no ALTFUTEX_TIMEOUT in @flags (and
  * then the fields must be 0), else @ts; an ERR_PTR() for a bad one.
@@ -84,8 +78,8 @@ static int af_ioctl_wait(struct af_client *c, void __user *argp)
 	wd.uaddr = u64_to_user_ptr(args.uaddr);
 	wd.val = args.val;
 	wd.mask = ALTFUTEX_BITSET_MATCH_ANY;
-	wd.flags = args.flags & ALTFUTEX_PRIVATE;
-	return af_wait(c, &wd, args.flags & AF_TIME_FLAGS, timeout);
+	wd.flags = args.flags & ALTFUTEX_FLAGS_MASK;
+	return af_wait(c, &wd, timeout);
 }
 
 static int af_ioctl_wake(struct af_client *c, void __user *argp)
@@ -155,7 +149,7 @@ static int af_word_of(struct af_word *wd, u64 uaddr, u64 val, u32 mask,
 	wd->uaddr = u64_to_user_ptr(uaddr);
 	wd->val = val;
 	wd->mask = mask;
-	wd->flags = flags & AF_WORD_FLAGS;
+	wd->flags = flags & (AF_WORD_FLAGS | AF_TIME_FLAGS);
 	return 0;
 }
 
@@ -175,7 +169,7 @@ static int af_ioctl_wait2(struct af_client *c, void __user *argp)
 	timeout = af_timeout(&args.timeout, args.flags, &ts);
 	if (IS_ERR(timeout))
 		return PTR_ERR(timeout);
-	return af_wait(c, &wd, args.flags & AF_TIME_FLAGS, timeout);
+	return af_wait(c, &wd, timeout);
 }
 
 static int af_ioctl_wake2(struct af_client *c, void __user *argp)
@@ -300,7 +294,7 @@ static int af_ioctl_wake_wait(struct af_client *c, void __user *argp)
 	if (IS_ERR(timeout))
 		return PTR_ERR(timeout);
 	return af_wake_wait(c, u64_to_user_ptr(args.wake_uaddr), args.nr_wake,
-			    &wd, args.flags & AF_TIME_FLAGS, timeout);
+			    &wd, timeout);
 }
 
 static int af_ioctl_wake_op(struct af_client *c, void __user *argp)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Restarting a wait whose timeout is relative.
+ * Restarting a wait whose timeout is relative, and the wait of a
+ * wake-and-wait.
  *
  * A signal that no handler takes (SIGSTOP and SIGCONT, a ptrace stop, the
  * freezer) interrupts a sleeping wait, and the kernel then restarts the
@@ -9,7 +10,9 @@
  * Like futex(2), af_wait() keeps the wait's end, an absolute time on the
  * host's CLOCK_MONOTONIC, in the thread's restart block instead, and the
  * restart calls af_wait_restart() rather than the ioctl.  With a handler
- * the call returns -EINTR, as before.
+ * the call returns -EINTR, as before.  A WAKE_WAIT goes the same way
+ * whatever its timeout (none and absolute ones included): restarting its
+ * ioctl would make its wake a second time.
  *
  * The restart block then points into this module, and a thread can hold
  * that pointer long after the wait: until its next restartable call, or
@@ -50,14 +53,16 @@ static af_restart_fn af_no_restart __read_mostly;
 
 /*
  * The wait is kept in the restart block's futex fields: the word's
- * address, its privacy and size (flags), the bitset, the end, and the
+ * address, its privacy and size (flags), the bitset, the end and its
+ * clock (ALTFUTEX_CLOCK_REALTIME in flags; KTIME_MAX: no end), and the
  * value, whose upper half (a 64-bit word's) goes where futex(2) keeps a
  * second address.
  */
 static long af_wait_restart(struct restart_block *rb)
 {
 	struct af_deadline dl = {
-		.clock = CLOCK_MONOTONIC,
+		.clock = rb->futex.flags & ALTFUTEX_CLOCK_REALTIME ?
+			 CLOCK_REALTIME : CLOCK_MONOTONIC,
 		.expires = (ktime_t)rb->futex.time,
 	};
 	struct af_word wd = {
@@ -65,16 +70,17 @@ static long af_wait_restart(struct restart_block *rb)
 		.val = (u64)(unsigned long)rb->futex.uaddr2 << 32 |
 		       rb->futex.val,
 		.mask = rb->futex.bitset,
-		.flags = rb->futex.flags,
+		.flags = rb->futex.flags & AF_WORD_FLAGS,
 	};
+	struct af_deadline *dlp = dl.expires == KTIME_MAX ? NULL : &dl;
 	long ret;
 
 	if (!try_module_get(THIS_MODULE))
 		return -EINTR;			/* being unloaded */
 	rb->fn = af_no_restart;
-	ret = af_wait_until(NULL, &wd, &dl);
+	ret = af_wait_until(NULL, &wd, dlp);
 	if (ret == -ERESTARTNOHAND)
-		ret = af_restart_wait(&wd, dl.expires);
+		ret = af_restart_wait(&wd, dlp);
 	module_put(THIS_MODULE);
 	return ret;
 }
@@ -82,20 +88,23 @@ static long af_wait_restart(struct restart_block *rb)
 /**
  * af_restart_wait() - make a signal restart this wait with the same end
  * @wd: the word, its value and the wait's bitset
- * @expires: the wait's end on the host's CLOCK_MONOTONIC
+ * @dl: the wait's end on the host's clocks, or NULL for none
  *
  * Return: -ERESTART_RESTARTBLOCK, for the interrupted wait to return.
  */
-int af_restart_wait(const struct af_word *wd, ktime_t expires)
+int af_restart_wait(const struct af_word *wd, const struct af_deadline *dl)
 {
 	struct restart_block *rb = &current->restart_block;
+	unsigned int flags = wd->flags & AF_WORD_FLAGS;
 
+	if (dl && dl->clock == CLOCK_REALTIME)
+		flags |= ALTFUTEX_CLOCK_REALTIME;
 	rb->futex.uaddr = wd->uaddr;
 	rb->futex.uaddr2 = (u32 __user *)(unsigned long)(wd->val >> 32);
 	rb->futex.val = (u32)wd->val;
-	rb->futex.flags = wd->flags;
+	rb->futex.flags = flags;
 	rb->futex.bitset = wd->mask;
-	rb->futex.time = expires;
+	rb->futex.time = dl ? dl->expires : KTIME_MAX;
 	return set_restart_fn(rb, af_wait_restart);
 }
 

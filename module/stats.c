@@ -3,7 +3,8 @@
  * The statistics file, /sys/kernel/debug/altfutex/stats: one "name value"
  * line each, in this order (README.md, "Observability"):
  *
- *	waiters N		threads queued on an altfutex now
+ *	waiters N		threads queued on an altfutex now (a vector
+ *				wait once per word it still has queued)
  *	fd_waiters N		fd waiters queued (armed, not yet woken) now
  *	longest_chain N		the longest queue of one hash bucket now
  *	private_tables N	processes' private tables now

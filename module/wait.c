@@ -460,8 +460,8 @@ int af_wait_until(struct af_client *c, const struct af_word *wd,
 /**
  * af_wait() - sleep on the futex @wd names while it holds its value
  * @c: the device file the call came through
- * @wd: the word (aligned to its size), its value, the wait's bitset
- * @tflags: ALTFUTEX_ABSTIME, ALTFUTEX_CLOCK_REALTIME: what @timeout is
+ * @wd: the word (aligned to its size), its value, the wait's bitset; its
+ *	flags say what @timeout is (ALTFUTEX_ABSTIME, _CLOCK_REALTIME)
  * @timeout: relative (CLOCK_MONOTONIC) or, with ALTFUTEX_ABSTIME, absolute
  *	     time on the caller's CLOCK_MONOTONIC or CLOCK_REALTIME; NULL
  *	     for none
@@ -475,7 +475,7 @@ int af_wait_until(struct af_client *c, const struct af_word *wd,
  * during a wait with a relative timeout.
  */
 int af_wait(struct af_client *c, const struct af_word *wd,
-	    unsigned int tflags, const struct timespec64 *timeout)
+	    const struct timespec64 *timeout)
 {
 	struct af_deadline dl;
 	int ret;
@@ -483,10 +483,10 @@ int af_wait(struct af_client *c, const struct af_word *wd,
 	if (!timeout)
 		return af_wait_until(c, wd, NULL);
 
-	af_deadline_of(timeout, tflags, &dl);
+	af_deadline_of(timeout, wd->flags, &dl);
 	ret = af_wait_until(c, wd, &dl);
-	if (ret == -ERESTARTNOHAND && !(tflags & ALTFUTEX_ABSTIME))
-		ret = af_restart_wait(wd, dl.expires);
+	if (ret == -ERESTARTNOHAND && !(wd->flags & ALTFUTEX_ABSTIME))
+		ret = af_restart_wait(wd, &dl);
 	return ret;
 }
 
@@ -588,23 +588,34 @@ int af_wake(struct af_client *c, void __user *uaddr, unsigned int flags,
  * @wake_uaddr: the word to wake, of @wd's size and privacy
  * @nr_wake: the most to wake there; <= 0 wakes nobody
  * @wd: the word to wait on, as af_wait() takes it
- * @tflags: as af_wait()'s
  * @timeout: as af_wait()'s
  *
  * The handoff of a ping-pong in one call.  The wake is done, and counted,
  * before the wait starts, as two calls would do it: a woken thread that
- * answers at once finds this one queued or finds the word changed.
+ * answers at once finds this one queued or finds the word changed.  A
+ * signal that no handler takes restarts the wait alone, whatever its
+ * timeout, through the restart block (restart.c): restarting the ioctl
+ * would make the wake again.
  *
  * Return: the wake's error, before any wait; else the wait's result.
  */
 int af_wake_wait(struct af_client *c, void __user *wake_uaddr, int nr_wake,
-		 const struct af_word *wd, unsigned int tflags,
-		 const struct timespec64 *timeout)
+		 const struct af_word *wd, const struct timespec64 *timeout)
 {
-	int ret = af_wake(c, wake_uaddr, wd->flags, ALTFUTEX_BITSET_MATCH_ANY,
-			  nr_wake);
+	struct af_deadline dl, *dlp = NULL;
+	int ret;
 
+	ret = af_wake(c, wake_uaddr, wd->flags, ALTFUTEX_BITSET_MATCH_ANY,
+		      nr_wake);
 	if (ret < 0)
 		return ret;
-	return af_wait(c, wd, tflags, timeout);
+	if (timeout) {
+		af_deadline_of(timeout, wd->flags, &dl);
+		dlp = &dl;
+	}
+	ret = af_wait_until(c, wd, dlp);
+	/* a restart of the ioctl would wake again: only the wait restarts */
+	if (ret == -ERESTARTNOHAND)
+		ret = af_restart_wait(wd, dlp);
+	return ret;
 }

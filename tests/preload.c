@@ -5,22 +5,34 @@
  *
  * The same checks run three times, with raw syscall(SYS_futex) and
  * syscall(SYS_futex_waitv) calls: every operation and its errors (EAGAIN,
- * ETIMEDOUT with its clock, EINTR from a handler, EFAULT, EINVAL for a
- * misaligned word, a bad timespec, a bitset of 0, bad waitv arguments,
- * ENOSYS), FUTEX_WAKE with 0 or a negative count waking one, requeue
- * counts, FUTEX_WAIT_BITSET's absolute deadline on both clocks,
- * futex_waitv's index, EAGAIN and timeout, and the PI operations:
+ * ETIMEDOUT with its clock, EINTR from a handler and a restart with
+ * SA_RESTART (EINTR on the module: its waits' rule, README "Signals"),
+ * EFAULT, EINVAL for a misaligned word, a bad timespec, a
+ * bitset of 0, bad waitv arguments, ENOSYS), FUTEX_WAKE with 0 or a
+ * negative count waking one, requeue counts, FUTEX_WAIT_BITSET's absolute
+ * deadline on both clocks, bitsets (a wake wakes the waiters whose bitset
+ * shares a bit with its own), FUTEX_WAKE_OP (each operation, both counts
+ * with 0 waking one, the comparison, ENOSYS for an undefined operation,
+ * which writes nothing, and for an undefined comparison, which the kernel
+ * checks once the operation is done), futex_waitv's index, EAGAIN and
+ * timeout, a val beyond 32 bits (what the native run got), and the PI
+ * operations:
  *  1. natively, in this process: what the kernel does is the reference;
  *  2. under LD_PRELOAD=<this program's directory>/lib/libaltfutex-preload.so
  *     (or $ALTFUTEX_PRELOAD_SO) with ALTFUTEX_PRELOAD_STATS=1, in a child
  *     whose stderr comes back through a pipe.  There, moreover, a thread
  *     in syscall(SYS_futex, FUTEX_WAIT) is woken by libaltfutex's
- *     altfutex_wake() and a thread in altfutex_wait() by FUTEX_WAKE, and
- *     futex_waitv by altfutex_wake(): that works only if the preload sends
- *     them to the module.  The bitsets other than FUTEX_BITSET_MATCH_ANY
- *     and FUTEX_WAKE_OP must be ENOSYS (the module has none yet).  The
- *     statistics lines must say, per operation, exactly as many calls as
- *     the child counted, on the module or on the kernel as they should;
+ *     altfutex_wake() and a thread in altfutex_wait() by FUTEX_WAKE,
+ *     futex_waitv by altfutex_wake(), FUTEX_WAIT_BITSET by
+ *     altfutex_wake2() with the same bit, altfutex_wait2() by
+ *     FUTEX_WAKE_BITSET, altfutex_wait() by FUTEX_WAKE_OP: that works only
+ *     if the preload sends them to the module.  Every waiter sleeps in
+ *     ioctl(), and the module's statistics file (if debugfs is there)
+ *     counts one WAIT2, WAKE2, WAKE_OP and WAITV ioctl for one
+ *     FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP and futex_waitv
+ *     with bitsets and vals of their own.  The statistics lines must
+ *     say, per operation, exactly as many calls as the child counted, on
+ *     the module or on the kernel as they should;
  *  3. as root, the same child in a mount namespace with an empty tmpfs on
  *     /dev: the library says on stderr that it cannot open /dev/altfutex,
  *     and every call goes to the kernel and behaves natively.
@@ -126,7 +138,7 @@ static long fxv(struct futex_waitv *w, unsigned int nr, unsigned int flags,
 
 /* ---- waiter threads ------------------------------------------------------ */
 
-enum { W_WAIT, W_WAIT_BITSET, W_WAITV, W_ALTFUTEX };
+enum { W_WAIT, W_WAIT_BITSET, W_WAITV, W_ALTFUTEX, W_ALTFUTEX2 };
 
 struct fw {
 	pthread_t th;
@@ -134,6 +146,7 @@ struct fw {
 	void *uaddr;
 	uint32_t val;
 	int op;		/* FUTEX_WAIT or _BITSET with FUTEX_PRIVATE_FLAG */
+	uint32_t mask;	/* the bitset of W_WAIT_BITSET, W_ALTFUTEX2 */
 	struct futex_waitv *v;
 	unsigned int nv;
 	int safety;	/* with a T_SAFETY_MS timeout */
@@ -156,14 +169,18 @@ static void *fw_main(void *arg)
 	switch (w->kind) {
 	case W_WAIT:
 	case W_WAIT_BITSET:
-		r = fx(w->uaddr, w->op, w->val, tsp, NULL,
-		       FUTEX_BITSET_MATCH_ANY);
+		r = fx(w->uaddr, w->op, w->val, tsp, NULL, w->mask);
 		break;
 	case W_WAITV:
 		r = fxv(w->v, w->nv, 0, tsp, CLOCK_MONOTONIC);
 		break;
 	default:
-		r = altfutex_wait(w->uaddr, w->val, tsp, ALTFUTEX_PRIVATE);
+		if (w->kind == W_ALTFUTEX2)
+			r = altfutex_wait2(w->uaddr, w->val, w->mask, tsp,
+					   ALTFUTEX_PRIVATE);
+		else
+			r = altfutex_wait(w->uaddr, w->val, tsp,
+					  ALTFUTEX_PRIVATE);
 		if (r < 0) {
 			errno = (int)-r;
 			r = -1;
@@ -179,11 +196,9 @@ static void *fw_main(void *arg)
 /* The system call in which a waiter of @kind sleeps, in this mode. */
 static long fw_sysno(int kind)
 {
-	if (kind == W_ALTFUTEX || (mode == MODULE && kind != W_WAITV))
+	if (kind == W_ALTFUTEX || kind == W_ALTFUTEX2 || mode == MODULE)
 		return SYS_ioctl;
-	if (kind == W_WAITV)
-		return mode == MODULE ? SYS_ppoll : SYS_futex_waitv;
-	return SYS_futex;
+	return kind == W_WAITV ? SYS_futex_waitv : SYS_futex;
 }
 
 /* Start @w and return once it sleeps in its system call. */
@@ -207,7 +222,7 @@ static void fw_start(struct fw *w)
 
 static struct fw *fw_new(int kind, void *uaddr, uint32_t val, int op)
 {
-	static struct fw pool[32];
+	static struct fw pool[48];
 	static int used;
 	struct fw *w;
 
@@ -218,6 +233,7 @@ static struct fw *fw_new(int kind, void *uaddr, uint32_t val, int op)
 	w->uaddr = uaddr;
 	w->val = val;
 	w->op = op;
+	w->mask = FUTEX_BITSET_MATCH_ANY;
 	w->safety = 1;
 	return w;
 }
@@ -399,19 +415,30 @@ static void on_usr1(int sig)
 	__atomic_fetch_add(&handled, 1, __ATOMIC_SEQ_CST);
 }
 
-static void check_eintr(int kind)
+/*
+ * A handler without SA_RESTART ends the wait with EINTR; with it, the wait
+ * goes on (the kernel restarts the call) until a wake: futex_waitv's with
+ * its timeout too, FUTEX_WAIT's only without one (with one, the kernel's
+ * restart block is EINTR after any handler).  On the module every wait
+ * ends with EINTR after a handler, SA_RESTART or not (README, "Signals"):
+ * a difference the preloaded program sees.
+ */
+static void check_signal(int kind, int restart)
 {
+	const char *name = kind == W_WAITV ? "futex_waitv" : "FUTEX_WAIT";
 	struct futex_waitv v[1];
 	struct sigaction sa;
 	struct fw *w;
+	int h;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;	/* no SA_RESTART */
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigemptyset(&sa.sa_mask);
 	CHECK(!sigaction(SIGUSR1, &sa, NULL), "sigaction");
 	page[3] = 7;
 	w = fw_new(kind, &page[3], 7, FUTEX_WAIT);
-	w->safety = 0;
+	w->safety = restart && kind == W_WAITV;
 	if (kind == W_WAITV) {
 		memset(v, 0, sizeof(v));
 		v[0].uaddr = (uintptr_t)&page[3];
@@ -420,12 +447,25 @@ static void check_eintr(int kind)
 		w->v = v;
 		w->nv = 1;
 	}
+	h = __atomic_load_n(&handled, __ATOMIC_SEQ_CST);
 	fw_start(w);
 	pthread_kill(w->th, SIGUSR1);
-	fw_expect(w, -1, EINTR);
-	CHECK(__atomic_load_n(&handled, __ATOMIC_SEQ_CST), "no handler ran");
-	t_log("[%s] %s: EINTR from a handler", mode_name[mode],
-	      kind == W_WAITV ? "futex_waitv" : "FUTEX_WAIT");
+	if (!restart || mode == MODULE) {
+		fw_expect(w, -1, EINTR);
+		CHECK(__atomic_load_n(&handled, __ATOMIC_SEQ_CST) > h,
+		      "no handler ran");
+		t_log("[%s] %s: EINTR from a handler%s", mode_name[mode], name,
+		      restart ? " with SA_RESTART too, as every module wait" :
+				"");
+		return;
+	}
+	while (__atomic_load_n(&handled, __ATOMIC_SEQ_CST) == h)
+		t_sleep_ms(1);
+	fw_still(w);
+	FX_OK(fx(&page[3], FUTEX_WAKE, 1, NULL, NULL, 0), 1);
+	fw_expect(w, 0, 0);
+	t_log("[%s] %s: restarted after a handler with SA_RESTART",
+	      mode_name[mode], name);
 }
 
 /* FUTEX_WAKE with 0, or a negative count, wakes one; INT_MAX all. */
@@ -496,31 +536,151 @@ static void check_requeue(void)
 	      mode_name[mode]);
 }
 
-/* What the module lacks (issue 17) is ENOSYS under the preload. */
-static void check_unsupported(void)
+/* A wake wakes the waiters whose bitset shares a bit with its own. */
+static void check_bitsets(void)
 {
-	uint32_t *a = &page[7], *b = &page[8];
-	int nosys = mode == MODULE;
+	static const uint32_t bits[3] = { 1, 2, 4 };
+	uint32_t *word = &page[7];
+	struct fw *w[3];
+	int i;
 
-	*a = 0;
-	*b = 0;
-	if (nosys) {
-		FX_ERR(fx(a, FUTEX_WAIT_BITSET, 1, NULL, NULL, 1), ENOSYS);
-		FX_ERR(fx(a, FUTEX_WAKE_BITSET, 1, NULL, NULL, 1), ENOSYS);
-		FX_ERR(fx(a, FUTEX_WAKE_OP, 1, VAL2(1), b,
-			  FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)),
-		       ENOSYS);
-		CHECK(*b == 0, "FUTEX_WAKE_OP changed the word");
-	} else {
-		FX_ERR(fx(a, FUTEX_WAIT_BITSET, 1, NULL, NULL, 1), EAGAIN);
-		FX_OK(fx(a, FUTEX_WAKE_BITSET, 1, NULL, NULL, 1), 0);
-		FX_OK(fx(a, FUTEX_WAKE_OP, 1, VAL2(1), b,
-			 FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)), 0);
-		CHECK(*b == 1, "FUTEX_WAKE_OP did not add 1");
+	*word = 0;
+	FX_ERR(fx(word, FUTEX_WAIT_BITSET_PRIVATE, 1, NULL, NULL, 1), EAGAIN);
+	FX_OK(fx(word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 1), 0);
+	for (i = 0; i < 3; i++) {
+		w[i] = fw_new(W_WAIT_BITSET, word, 0, FUTEX_WAIT_BITSET_PRIVATE);
+		w[i]->mask = bits[i];
+		fw_start(w[i]);
 	}
-	t_log("[%s] bitsets other than MATCH_ANY, FUTEX_WAKE_OP: %s",
-	      mode_name[mode], nosys ? "ENOSYS" : "as futex(2)");
+	FX_OK(fx(word, FUTEX_WAKE_BITSET_PRIVATE, INT_MAX, NULL, NULL, 8), 0);
+	FX_OK(fx(word, FUTEX_WAKE_PRIVATE, 0, NULL, NULL, 0), 1);
+	fw_expect(w[0], 0, 0);
+	FX_OK(fx(word, FUTEX_WAKE_BITSET_PRIVATE, INT_MAX, NULL, NULL, 8 | 4),
+	      1);
+	fw_expect(w[2], 0, 0);
+	fw_still(w[1]);
+	w[0] = fw_new(W_WAIT_BITSET, word, 0, FUTEX_WAIT_BITSET_PRIVATE);
+	w[0]->mask = 2 | 1;
+	fw_start(w[0]);
+	/* 0 wakes one, the oldest that matches */
+	FX_OK(fx(word, FUTEX_WAKE_BITSET_PRIVATE, 0, NULL, NULL, 1 | 2), 1);
+	fw_expect(w[1], 0, 0);
+	fw_still(w[0]);
+	FX_OK(fx(word, FUTEX_WAKE_BITSET_PRIVATE, (uint32_t)-1, NULL, NULL,
+		 1), 1);
+	fw_expect(w[0], 0, 0);
+	t_log("[%s] bitsets: a wake wakes the waiters that share a bit with it",
+	      mode_name[mode]);
 }
+
+/* FUTEX_OP(): an operation of FUTEX_WAKE_OP, in val3. */
+static long wake_op(uint32_t *a, int nr, int nr2, uint32_t *b, int op,
+		    int oparg, int cmp, int cmparg, int priv)
+{
+	return fx(a, FUTEX_WAKE_OP | priv, (uint32_t)nr, VAL2(nr2), b,
+		  FUTEX_OP(op, oparg, cmp, cmparg));
+}
+
+static void check_wake_op(void)
+{
+	uint32_t *a = &page[8], *b = &page[9], *ro;
+	const int priv = FUTEX_PRIVATE_FLAG;
+	struct fw *wa[3], *wb[2];
+	int i;
+
+	/* no waiter: each operation on the second word, its errors */
+	*a = 0;
+	*b = 1;
+	FX_OK(wake_op(a, 1, 1, b, FUTEX_OP_ADD, 2, FUTEX_OP_CMP_EQ, 1, priv),
+	      0);
+	FX_OK(wake_op(a, 1, 1, b, FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT, 4,
+		      FUTEX_OP_CMP_NE, 0, 0), 0);
+	CHECK(*b == (3 | 16), "[%s] FUTEX_WAKE_OP: the word is %u, not 19",
+	      mode_name[mode], *b);
+	FX_OK(wake_op(a, 1, 1, b, FUTEX_OP_ANDN, 1, FUTEX_OP_CMP_LT, 0, priv),
+	      0);
+	FX_OK(wake_op(a, 1, 1, b, FUTEX_OP_XOR, 7, FUTEX_OP_CMP_LE, 0, priv),
+	      0);
+	CHECK(*b == ((18 ^ 7)), "[%s] FUTEX_WAKE_OP: the word is %u, not 21",
+	      mode_name[mode], *b);
+	FX_OK(wake_op(a, 1, 1, b, FUTEX_OP_SET, -5, FUTEX_OP_CMP_GT, 0, priv),
+	      0);
+	CHECK(*b == (uint32_t)-5, "[%s] FUTEX_WAKE_OP: the word is %u, not -5",
+	      mode_name[mode], *b);
+	FX_OK(wake_op(a, 1, 1, b, FUTEX_OP_SET, 0, FUTEX_OP_CMP_GE, 0, priv),
+	      0);
+	/* undefined: the operation writes nothing, the comparison comes after */
+	FX_ERR(wake_op(a, 1, 1, b, 5, 1, FUTEX_OP_CMP_EQ, 0, priv), ENOSYS);
+	FX_ERR(wake_op(a, 1, 1, b, 7, 1, FUTEX_OP_CMP_EQ, 0, 0), ENOSYS);
+	CHECK(*b == 0, "[%s] FUTEX_WAKE_OP with an undefined operation wrote %u",
+	      mode_name[mode], *b);
+	FX_ERR(wake_op(a, 1, 1, b, FUTEX_OP_ADD, 1, 6, 0, priv), ENOSYS);
+	FX_ERR(wake_op(a, 1, 1, b, FUTEX_OP_ADD, 1, 15, 0, 0), ENOSYS);
+	CHECK(*b == 2, "[%s] FUTEX_WAKE_OP with an undefined comparison: the word is %u, not 2",
+	      mode_name[mode], *b);
+	FX_ERR(wake_op((uint32_t *)((char *)a + 2), 1, 1, b, FUTEX_OP_ADD, 1,
+		       FUTEX_OP_CMP_EQ, 0, priv), EINVAL);
+	FX_ERR(wake_op(a, 1, 1, (uint32_t *)((char *)b + 1), FUTEX_OP_ADD, 1,
+		       FUTEX_OP_CMP_EQ, 0, priv), EINVAL);
+	FX_ERR(wake_op(a, 1, 1, (uint32_t *)((char *)b + 1), 5, 1,
+		       FUTEX_OP_CMP_EQ, 0, priv), EINVAL);
+	FX_ERR(wake_op(a, 1, 1, (uint32_t *)hole, FUTEX_OP_ADD, 1,
+		       FUTEX_OP_CMP_EQ, 0, priv), EFAULT);
+	ro = t_map(1, PROT_READ, MAP_PRIVATE);
+	FX_ERR(wake_op(a, 1, 1, ro, FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0, priv),
+	       EFAULT);
+	FX_ERR(wake_op(a, 1, 1, ro, FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0, 0),
+	       EFAULT);
+	munmap(ro, PGSZ);
+	FX_ERR(fx(a, FUTEX_WAKE_OP_PRIVATE | FUTEX_CLOCK_REALTIME, 1, VAL2(1),
+		  b, FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)), ENOSYS);
+	CHECK(*b == 2, "[%s] FUTEX_WAKE_OP wrote %u after an error",
+	      mode_name[mode], *b);
+
+	/* two waiters on each word */
+	*b = 0;
+	for (i = 0; i < 2; i++) {
+		wa[i] = fw_new(W_WAIT, a, 0, FUTEX_WAIT_PRIVATE);
+		fw_start(wa[i]);
+		wb[i] = fw_new(W_WAIT, b, 0, FUTEX_WAIT_PRIVATE);
+		fw_start(wb[i]);
+	}
+	/* 0 and 0 wake one and one when the comparison holds */
+	FX_OK(wake_op(a, 0, 0, b, FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0, priv),
+	      2);
+	fw_expect(wa[0], 0, 0);
+	fw_expect(wb[0], 0, 0);
+	fw_still(wa[1]);
+	fw_still(wb[1]);
+	/* the comparison is on the old value: 1 == 0 does not hold */
+	FX_OK(wake_op(a, INT_MAX, INT_MAX, b, FUTEX_OP_ADD, 1,
+		      FUTEX_OP_CMP_EQ, 0, priv), 1);
+	fw_expect(wa[1], 0, 0);
+	fw_still(wb[1]);
+	CHECK(*b == 2, "[%s] FUTEX_WAKE_OP: the word is %u, not 2",
+	      mode_name[mode], *b);
+	wa[2] = fw_new(W_WAIT, a, 0, FUTEX_WAIT_PRIVATE);
+	fw_start(wa[2]);
+	/* an undefined comparison: the operation is done, nobody woken */
+	FX_ERR(wake_op(a, 1, 1, b, FUTEX_OP_ADD, 1, 6, 0, priv), ENOSYS);
+	CHECK(*b == 3, "[%s] FUTEX_WAKE_OP: the word is %u, not 3",
+	      mode_name[mode], *b);
+	fw_still(wa[2]);
+	fw_still(wb[1]);
+	/* -1 wakes one too */
+	FX_OK(wake_op(a, -1, -1, b, FUTEX_OP_SET, 0, FUTEX_OP_CMP_GE, 3,
+		      priv), 2);
+	fw_expect(wa[2], 0, 0);
+	fw_expect(wb[1], 0, 0);
+	CHECK(*b == 0, "[%s] FUTEX_WAKE_OP: the word is %u, not 0",
+	      mode_name[mode], *b);
+	t_log("[%s] FUTEX_WAKE_OP: operations, comparison, counts, EINVAL, EFAULT, ENOSYS",
+	      mode_name[mode]);
+}
+
+/* What the native futex_waitv gave for a val beyond 32 bits (an errno). */
+#define WIDE_ENV "ALTFUTEX_TEST_WIDE_ERRNO"
+static int wide_errno;
 
 static void waitv_set(struct futex_waitv *v, int i, uint32_t *word,
 		      uint32_t flags)
@@ -578,6 +738,24 @@ static void check_waitv(void)
 	/* a word that differs */
 	v[2].val = 99;
 	FX_ERR(fxv(v, 3, 0, NULL, 0), EAGAIN);
+	/*
+	 * A val beyond 32 bits, its low half the word's, and a deadline long
+	 * past: 5.16 to 6.6 compare the low half (ETIMEDOUT), 6.7 and later
+	 * refuse it (EINVAL).  The preloaded runs must do what the native run
+	 * did.
+	 */
+	v[2].val = x[2] | 1ULL << 32;
+	ts = t_ts_ns(0);
+	errno = 0;
+	CHECK(fxv(v, 3, 0, &ts, CLOCK_MONOTONIC) == -1,
+	      "[%s] futex_waitv with a val beyond 32 bits returned",
+	      mode_name[mode]);
+	if (mode == NATIVE)
+		wide_errno = errno;
+	CHECK(errno == wide_errno &&
+	      (errno == ETIMEDOUT || errno == EINVAL),
+	      "[%s] futex_waitv with a val beyond 32 bits: %s, natively %s",
+	      mode_name[mode], strerror(errno), strerror(wide_errno));
 	v[2].val = x[2];
 	/* absolute timeouts, on both clocks */
 	for (i = 0; i < 2; i++) {
@@ -607,6 +785,9 @@ static void check_waitv(void)
 	fw_expect(w, 0, 0);
 	t_log("[%s] futex_waitv: EINVAL, EFAULT, EAGAIN, ETIMEDOUT on both clocks, the index",
 	      mode_name[mode]);
+	t_log("[%s] futex_waitv: a val beyond 32 bits: %s, as natively",
+	      mode_name[mode],
+	      wide_errno == EINVAL ? "EINVAL" : "its low half compared");
 }
 
 static void check_pi(void)
@@ -634,10 +815,66 @@ static void check_pi(void)
 	t_log("[%s] PI operations work through the kernel", mode_name[mode]);
 }
 
+#define STATS "/sys/kernel/debug/altfutex/stats"
+
+/* The module's count @name ("calls_wait2") in @buf, or -1. */
+static long stat_of(const char *buf, const char *name)
+{
+	size_t n = strlen(name);
+	const char *l;
+
+	for (l = buf; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, name, n) && l[n] == ' ')
+			return strtol(l + n + 1, NULL, 10);
+	return -1;
+}
+
+/*
+ * One FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP and futex_waitv,
+ * with bitsets other than FUTEX_BITSET_MATCH_ANY and a private word (no
+ * fast path answers a shared wake), must be one WAIT2, WAKE2, WAKE_OP and
+ * WAITV ioctl in the module's statistics, and no WAIT or WAKE.
+ */
+static void check_module_stats(uint32_t *word, uint32_t *word2)
+{
+	static const char *const name[] = {
+		"calls_wait2", "calls_wake2", "calls_wake_op", "calls_waitv",
+		"calls_wait", "calls_wake",
+	};
+	static char before[4096], after[4096];
+	static struct futex_waitv v[1];
+	long b, a;
+	size_t i;
+
+	if (t_read_file(STATS, before, sizeof(before)) <= 0) {
+		t_log("[module] no %s: the ioctls not counted", STATS);
+		return;
+	}
+	*word = 1;
+	FX_ERR(fx(word, FUTEX_WAIT_BITSET, 0, NULL, NULL, 6), EAGAIN);
+	FX_OK(fx(word, FUTEX_WAKE_BITSET, 1, NULL, NULL, 6), 0);
+	FX_OK(fx(word, FUTEX_WAKE_OP, 1, VAL2(1), word2,
+		 FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)), 0);
+	waitv_set(v, 0, word, FUTEX_32);
+	v[0].val = 0;
+	FX_ERR(fxv(v, 1, 0, NULL, 0), EAGAIN);
+	CHECK(t_read_file(STATS, after, sizeof(after)) > 0, "cannot read %s",
+	      STATS);
+	for (i = 0; i < ARRAY_SIZE(name); i++) {
+		b = stat_of(before, name[i]);
+		a = stat_of(after, name[i]);
+		CHECK(b >= 0 && a >= 0, "[module] %s has no %s", STATS,
+		      name[i]);
+		CHECK(a - b == (i < 4), "[module] %s went from %ld to %ld, expected +%d",
+		      name[i], b, a, i < 4);
+	}
+	t_log("[module] the module counted one WAIT2, WAKE2, WAKE_OP and WAITV ioctl for them");
+}
+
 /* Under the preload: raw futex calls and libaltfutex meet on the module. */
 static void check_on_module(void)
 {
-	uint32_t *word = &page[40];
+	uint32_t *word = &page[40], *word2 = &page[41];
 	static struct futex_waitv v[1];
 	struct fw *w;
 
@@ -659,7 +896,32 @@ static void check_on_module(void)
 	fw_start(w);
 	CHECK_RET(altfutex_wake(word, 1, ALTFUTEX_PRIVATE), 1);
 	fw_expect(w, 0, 0);
+
+	w = fw_new(W_WAIT_BITSET, word, 5, FUTEX_WAIT_BITSET_PRIVATE);
+	w->mask = 2;
+	fw_start(w);
+	CHECK_RET(altfutex_wake2(word, 1, 1, ALTFUTEX_PRIVATE), 0);
+	CHECK_RET(altfutex_wake2(word, 2, 1, ALTFUTEX_PRIVATE), 1);
+	fw_expect(w, 0, 0);
+
+	w = fw_new(W_ALTFUTEX2, word, 5, 0);
+	w->mask = 4;
+	fw_start(w);
+	FX_OK(fx(word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 1), 0);
+	FX_OK(fx(word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 4), 1);
+	fw_expect(w, 0, 0);
+
+	*word2 = 0;
+	w = fw_new(W_ALTFUTEX, word, 5, 0);
+	fw_start(w);
+	FX_OK(fx(word, FUTEX_WAKE_OP_PRIVATE, 1, VAL2(1), word2,
+		 FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)), 1);
+	fw_expect(w, 0, 0);
+	CHECK(*word2 == 1, "[module] FUTEX_WAKE_OP: the word is %u", *word2);
 	t_log("[module] altfutex_wake() wakes FUTEX_WAIT, futex_waitv; FUTEX_WAKE altfutex_wait()");
+	t_log("[module] altfutex_wake2() wakes FUTEX_WAIT_BITSET; WAKE_BITSET altfutex_wait2()");
+	t_log("[module] FUTEX_WAKE_OP wakes altfutex_wait()");
+	check_module_stats(word, word2);
 }
 
 /*
@@ -683,12 +945,15 @@ static void run_checks(void)
 	hole = find_hole();
 	check_errors();
 	check_timeouts();
-	check_eintr(W_WAIT);
+	check_signal(W_WAIT, 0);
+	check_signal(W_WAIT, 1);
 	check_wake_counts();
 	check_requeue();
-	check_unsupported();
+	check_bitsets();
+	check_wake_op();
 	check_waitv();
-	check_eintr(W_WAITV);
+	check_signal(W_WAITV, 0);
+	check_signal(W_WAITV, 1);
 	check_pi();
 	if (mode == MODULE)
 		check_on_module();
@@ -833,6 +1098,7 @@ static void run_preloaded(enum mode m, const char *so)
 int main(int argc, char **argv)
 {
 	const char *so;
+	char wide[16];
 	int i;
 
 	if (argc > 1) {
@@ -842,6 +1108,7 @@ int main(int argc, char **argv)
 		CHECK(mode <= KERNEL, "unknown mode %s", argv[1]);
 		t_init(mode == MODULE ? "preload[module]" : "preload[kernel]",
 		       100);
+		wide_errno = atoi(getenv(WIDE_ENV) ? getenv(WIDE_ENV) : "0");
 		run_checks();
 		/* what the statistics must say, for the parent */
 		for (i = 0; i < NOPS; i++)
@@ -853,6 +1120,8 @@ int main(int argc, char **argv)
 	t_init("preload", 240);
 	mode = NATIVE;
 	run_checks();
+	snprintf(wide, sizeof(wide), "%d", wide_errno);
+	setenv(WIDE_ENV, wide, 1);
 	so = preload_path();
 	if (!so)
 		t_skip("no lib/libaltfutex-preload.so here, no $ALTFUTEX_PRELOAD_SO");

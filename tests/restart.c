@@ -18,6 +18,13 @@
  * with EINTR (it may never re-enter the old wait).  Every case is
  * reported before the test fails; a wait still running after 3 s is
  * killed.
+ *
+ * altfutex_wake_wait() is stopped the same way: its wait must end on
+ * time, and its wake must be made once.  Two threads of the child wait
+ * (2 s) on the word it wakes with nr_wake 1; exactly one may have
+ * returned 0 when the wait ends.  A module that restarted the whole ioctl
+ * made the wake again at each stop and woke both (0.6 s into a 3 s wait,
+ * when this was found).
  */
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -36,22 +43,25 @@ static const struct {
 	const char *what;
 	int raw;
 	enum how how;
+	int wake_wait;		/* altfutex_wake_wait(), not a wait */
 } cases[] = {
-	{ "raw ioctl, SIGSTOP/SIGCONT every 50 ms", 1, STOP },
-	{ "library, SIGSTOP/SIGCONT every 50 ms", 0, STOP },
-	{ "raw ioctl, PTRACE_INTERRUPT/PTRACE_CONT every 50 ms", 1, PTRACE },
-	{ "raw ioctl, a signal with SA_RESTART", 1, SIG_RESTART },
-	{ "raw ioctl, a signal without SA_RESTART", 1, SIG_NORESTART },
+	{ "raw ioctl, SIGSTOP/SIGCONT every 50 ms", 1, STOP, 0 },
+	{ "library, SIGSTOP/SIGCONT every 50 ms", 0, STOP, 0 },
+	{ "raw ioctl, PTRACE_INTERRUPT/PTRACE_CONT every 50 ms", 1, PTRACE, 0 },
+	{ "raw ioctl, a signal with SA_RESTART", 1, SIG_RESTART, 0 },
+	{ "raw ioctl, a signal without SA_RESTART", 1, SIG_NORESTART, 0 },
+	{ "wake_wait, SIGSTOP/SIGCONT every 50 ms", 0, STOP, 1 },
 };
 
 struct result {
 	int ret;
 	int rs_ret;		/* restart_syscall() after -EINTR */
 	int rs_errno;
+	int woken;		/* wake_wait: its wake's waiters that returned 0 */
 	int64_t elapsed;	/* ns */
 };
 
-static uint32_t word;
+static uint32_t word, word2;
 static int failures;
 
 static void on_usr1(int sig)
@@ -76,6 +86,26 @@ static int timed_wait(int raw, long ms)
 	return ioctl(fd, ALTFUTEX_IOC_WAIT, &a) ? -errno : 0;
 }
 
+/*
+ * In the child: a wake_wait of @ms on word that wakes one of two waiters
+ * of word2; into @woken, how many of them had returned 0 when it ended.
+ */
+static int timed_wake_wait(long ms, int *woken)
+{
+	struct timespec ts = t_ts_ms(ms);
+	struct t_waiter w[2];
+	int ret, i;
+
+	for (i = 0; i < 2; i++)
+		t_waiter_start(&w[i], &word2, 0, 0, LONG_MS, "word2");
+	ret = altfutex_wake_wait(&word2, 1, &word, 0, &ts, 0);
+	t_sleep_ms(20);		/* for the woken one to return */
+	*woken = 0;
+	for (i = 0; i < 2; i++)
+		*woken += t_waiter_done(&w[i]) && !w[i].ret;
+	return ret;	/* the other is ended by _exit() */
+}
+
 static void child(int c, int out)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };
@@ -89,7 +119,10 @@ static void child(int c, int out)
 		ms = LONG_MS;	/* -EINTR and -ETIMEDOUT, far apart */
 	sigaction(SIGUSR1, &sa, NULL);
 	t0 = t_now_ns(CLOCK_MONOTONIC);
-	res.ret = timed_wait(cases[c].raw, ms);
+	if (cases[c].wake_wait)
+		res.ret = timed_wake_wait(ms, &res.woken);
+	else
+		res.ret = timed_wait(cases[c].raw, ms);
 	res.elapsed = t_now_ns(CLOCK_MONOTONIC) - t0;
 	if (cases[c].how == SIG_RESTART || cases[c].how == SIG_NORESTART) {
 		errno = 0;
@@ -189,6 +222,10 @@ static void run_case(int c)
 		if (res.ret != -ETIMEDOUT || ms < WAIT_MS || ms > MAX_MS) {
 			t_log("FAIL: %s: %d (%s) after %d ms (%d interruptions)",
 			      cases[c].what, res.ret, t_err(res.ret), ms, n);
+			failures++;
+		} else if (cases[c].wake_wait && res.woken != 1) {
+			t_log("FAIL: %s: its wake of one woke %d (%d interruptions)",
+			      cases[c].what, res.woken, n);
 			failures++;
 		} else {
 			t_log("ok: %s: -ETIMEDOUT after %d ms (%d interruptions)",

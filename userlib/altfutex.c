@@ -12,10 +12,12 @@
  * ------------------------------
  * The device maps, read-only, a page of counts of the calling process's
  * waiters on private keys (<linux/altfutex.h>, "The waiter-count page").
- * altfutex_wake() and altfutex_requeue() with flags == ALTFUTEX_PRIVATE
- * store nothing themselves: the caller stored the word (K1) before the
- * call; they issue a full fence (MKu) and, if the count of the word is 0
- * (K0u), return 0 without the ioctl.  The module's wait.c argues why no
+ * altfutex_wake() and altfutex_requeue() with flags == ALTFUTEX_PRIVATE,
+ * altfutex_wake2() with ALTFUTEX_PRIVATE (and a size), and each such word
+ * of altfutex_wakev() store nothing themselves: the caller stored the
+ * word (K1) before the call; they issue a full fence (MKu) and, if the
+ * count of the word is 0 (K0u), return 0 without the ioctl (wakev leaves
+ * that word out).  The module's wait.c argues why no
  * wake is lost ("The waiter-count page").  They do so only where the
  * kernel would return 0 too: an aligned address the kernel would not
  * call -EFAULT (at most ALTFUTEX_FAST_MAX), counts >= 0 for a requeue;

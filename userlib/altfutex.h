@@ -7,10 +7,12 @@
  * O_CLOEXEC; a child after fork() keeps using the inherited descriptor.
  *
  * altfutex_wake() and altfutex_requeue() with flags == ALTFUTEX_PRIVATE
- * return 0 without a system call when the process's waiter-count page
- * (mapped on first use; see <linux/altfutex.h>) shows no waiter that the
- * word's slot could hold.  Set ALTFUTEX_NO_FASTPATH in the environment
- * to always make the ioctl.
+ * (altfutex_wake2() with ALTFUTEX_PRIVATE and a size) return 0 without a
+ * system call when the process's waiter-count page (mapped on first use;
+ * see <linux/altfutex.h>) shows no waiter that the word's slot could
+ * hold; altfutex_wakev() leaves out each such word, and makes no call if
+ * none is left.  Set ALTFUTEX_NO_FASTPATH in the environment to always
+ * make the ioctl.
  */
 #ifndef ALTFUTEX_H
 #define ALTFUTEX_H
@@ -53,7 +55,10 @@ int altfutex_fd_rearm(int fd, uint32_t val);
  */
 int altfutex_wait2(void *uaddr, uint64_t val, uint32_t mask,
 		   const struct timespec *timeout, unsigned int flags);
-/* Wake up to nr_wake waiters whose mask shares a bit with mask, oldest first. */
+/*
+ * Wake up to nr_wake waiters whose mask shares a bit with mask, oldest
+ * first: how many.  flags: ALTFUTEX_PRIVATE and the size only.
+ */
 int altfutex_wake2(void *uaddr, uint32_t mask, int nr_wake,
 		   unsigned int flags);
 
@@ -73,7 +78,10 @@ struct altfutex_waiter {
  */
 int altfutex_waitv(const struct altfutex_waiter *v, unsigned int n,
 		   const struct timespec *timeout, unsigned int flags);
-/* Each word's wake in turn: the total woken, or the first error. */
+/*
+ * Each word's wake in turn (n 1..128): the total woken, or the first
+ * word's error, every word's wake being still done.
+ */
 int altfutex_wakev(const struct altfutex_waiter *v, unsigned int n);
 /*
  * Wake up to nr_wake waiters of wake_uaddr, then wait on wait_uaddr as
@@ -83,7 +91,11 @@ int altfutex_wakev(const struct altfutex_waiter *v, unsigned int n);
 int altfutex_wake_wait(void *wake_uaddr, int nr_wake, void *wait_uaddr,
 		       uint64_t val, const struct timespec *timeout,
 		       unsigned int flags);
-/* futex(2)'s FUTEX_WAKE_OP: op as FUTEX_OP() of <linux/futex.h> encodes it. */
+/*
+ * futex(2)'s FUTEX_WAKE_OP: op as FUTEX_OP() of <linux/futex.h> encodes it
+ * (one futex(2) does not define is -EINVAL, and nothing is written).
+ * Returns the total woken.  flags: ALTFUTEX_PRIVATE only.
+ */
 int altfutex_wake_op(uint32_t *uaddr, uint32_t *uaddr2, int nr_wake,
 		     int nr_wake2, uint32_t op, unsigned int flags);
 

@@ -6,23 +6,23 @@
  * It defines syscall() and takes SYS_futex and SYS_futex_waitv; every
  * other number goes to the next syscall() (libc's), found with
  * dlsym(RTLD_NEXT).  futex(2)'s conventions are kept: -1 and errno (errno
- * untouched on success), FUTEX_WAKE with 0 (or a count that is negative
- * as an int) waking one, FUTEX_WAIT's relative timeout on CLOCK_MONOTONIC,
+ * untouched on success), FUTEX_WAKE, FUTEX_WAKE_BITSET and both counts of
+ * FUTEX_WAKE_OP with 0 (or a count that is negative as an int) waking
+ * one, FUTEX_WAIT's relative timeout on CLOCK_MONOTONIC,
  * FUTEX_WAIT_BITSET's absolute one (on CLOCK_REALTIME with
  * FUTEX_CLOCK_REALTIME), FUTEX_PRIVATE_FLAG as ALTFUTEX_PRIVATE, and the
  * kernel's checks in the kernel's order: the timeout (EFAULT, EINVAL)
  * before FUTEX_CLOCK_REALTIME on an operation that has no clock (ENOSYS,
  * FUTEX_WAIT included, as since Linux 5.12), a bitset of 0 (EINVAL), and
- * negative requeue counts (EINVAL, from the module).
+ * negative requeue counts (EINVAL, from the module).  FUTEX_WAKE_OP is
+ * the kernel's to the letter but for one case (see preload_wake_op()).
  *
  * Where each operation goes:
- *   module   FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE,
- *            FUTEX_WAIT_BITSET and FUTEX_WAKE_BITSET with the bitset
- *            FUTEX_BITSET_MATCH_ANY, futex_waitv (preload_waitv.c).
- *   ENOSYS   FUTEX_WAIT_BITSET and FUTEX_WAKE_BITSET with another bitset,
- *            and FUTEX_WAKE_OP, until the module has bitsets and WAKE_OP:
- *            the kernel's futex cannot take them, since its wakes would
- *            miss the waiters queued on the module.
+ *   module   FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE;
+ *            FUTEX_WAIT_BITSET and FUTEX_WAKE_BITSET, any bitset
+ *            (altfutex_wait2(), altfutex_wake2() on 32-bit words, the
+ *            bitset as their mask); FUTEX_WAKE_OP (altfutex_wake_op());
+ *            futex_waitv (altfutex_waitv(), preload_waitv.c).
  *   kernel   the PI operations (a protocol of their own, with owners in
  *            the word), FUTEX_FD and unknown operations (ENOSYS there).
  * Where /dev/altfutex cannot be opened when the library is loaded, every
@@ -33,10 +33,10 @@
  *	altfutex-preload: FUTEX_WAIT module=12 kernel=0
  *
  * The calls are thread-safe and async-signal-safe, and allocate nothing:
- * the counters are relaxed atomics, futex_waitv's copies live on the
- * stack.  libaltfutex is linked in (its objects, built -fPIC) and none of
- * its symbols is exported, so the library needs nothing but libc and
- * leaves a program's own libaltfutex alone.
+ * the counters are relaxed atomics, futex_waitv's copy of its vector
+ * lives on the stack.  libaltfutex is linked in (its objects, built
+ * -fPIC) and none of its symbols is exported, so the library needs nothing
+ * but libc and leaves a program's own libaltfutex alone.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -60,11 +60,12 @@
 #define FUTEX_LOCK_PI2 13
 #endif
 
-#ifndef fallthrough
-#define fallthrough __attribute__((__fallthrough__))
-#endif
-
 #define PRELOAD_NSEC_PER_SEC 1000000000UL
+
+/* FUTEX_WAKE_OP's val3, as FUTEX_OP() of <linux/futex.h> packs it */
+#define PRELOAD_OP_CODE(op)	(((op) >> 28) & 7)
+#define PRELOAD_OP_CMP_FIELD	(15u << 24)
+#define PRELOAD_OP_CMP(op)	(((op) & PRELOAD_OP_CMP_FIELD) >> 24)
 
 typedef long (*preload_syscall_fn)(long number, ...);
 
@@ -173,6 +174,18 @@ static long preload_forward(long number, const long *a)
 	return preload_next(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+long preload_kernel_waitv(const void *waiters, unsigned int nr,
+			  const void *timeout, int clockid)
+{
+	long r;
+
+	if (!preload_next)
+		return -ENOSYS;
+	r = preload_next(SYS_futex_waitv, (long)waiters, (long)nr, 0L,
+			 (long)timeout, (long)clockid, 0L);
+	return r < 0 ? -errno : r;
+}
+
 /* Set once process_vm_readv() of our own memory is known to fail. */
 static int preload_no_vm_readv;
 
@@ -233,6 +246,39 @@ static int preload_on_module(int cmd)
 }
 
 /*
+ * FUTEX_WAKE_OP as the kernel does it.  The kernel finds both words (a
+ * misaligned one is EINVAL) before it looks at the operation; it refuses
+ * an undefined operation code (ENOSYS) before writing, but an undefined
+ * comparison (ENOSYS) only once the operation is applied, waking nobody.
+ * The module refuses both up front (EINVAL), so that last case is the
+ * operation alone here, on the module (atomic with its waiters, as the
+ * kernel's), with counts of 0: it wakes nobody.  Each count below 1 wakes
+ * one, as the kernel's loops count a waiter before they compare.
+ *
+ * One difference is left: without FUTEX_PRIVATE_FLAG, the kernel looks
+ * both words up in their mappings first, so an unmapped word (or a
+ * read-only second word) is EFAULT there before an undefined operation
+ * code is ENOSYS; here that call is ENOSYS.
+ */
+static long preload_wake_op(uint32_t *uaddr, uint32_t *uaddr2, int nr_wake,
+			    int nr_wake2, uint32_t op, unsigned int flags)
+{
+	int r;
+
+	if (((uintptr_t)uaddr | (uintptr_t)uaddr2) & 3)
+		return -EINVAL;
+	if (PRELOAD_OP_CODE(op) > FUTEX_OP_XOR)
+		return -ENOSYS;
+	if (PRELOAD_OP_CMP(op) > FUTEX_OP_CMP_GE) {
+		op &= ~PRELOAD_OP_CMP_FIELD;	/* FUTEX_OP_CMP_EQ */
+		r = altfutex_wake_op(uaddr, uaddr2, 0, 0, op, flags);
+		return r < 0 ? r : -ENOSYS;
+	}
+	return altfutex_wake_op(uaddr, uaddr2, nr_wake > 0 ? nr_wake : 1,
+				nr_wake2 > 0 ? nr_wake2 : 1, op, flags);
+}
+
+/*
  * A futex(2) operation that goes to the module: its result, or a negative
  * errno.  The arguments are the system call's six, as longs.
  */
@@ -246,7 +292,7 @@ static long preload_futex_module(const long *a)
 	uint32_t val3 = (uint32_t)a[5];
 	unsigned int flags = op & FUTEX_PRIVATE_FLAG ? ALTFUTEX_PRIVATE : 0;
 	struct timespec ts, *tsp = NULL;
-	int nr, r;
+	int r;
 
 	if (a[3] && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET)) {
 		r = preload_timeout(&ts, (const void *)a[3]);
@@ -263,32 +309,31 @@ static long preload_futex_module(const long *a)
 	case FUTEX_WAIT_BITSET:
 		if (!val3)
 			return -EINVAL;
-		if (val3 != FUTEX_BITSET_MATCH_ANY)
-			return -ENOSYS;
 		if (tsp) {
 			flags |= ALTFUTEX_ABSTIME;
 			if (op & FUTEX_CLOCK_REALTIME)
 				flags |= ALTFUTEX_CLOCK_REALTIME;
 		}
-		return altfutex_wait(uaddr, val, tsp, flags);
+		return altfutex_wait2(uaddr, val, val3, tsp, flags);
+	case FUTEX_WAKE:
+		/* futex(2) wakes one for 0 and for any count < 1 as an int */
+		return altfutex_wake(uaddr, (int)val > 0 ? (int)val : 1, flags);
 	case FUTEX_WAKE_BITSET:
 		if (!val3)
 			return -EINVAL;
-		if (val3 != FUTEX_BITSET_MATCH_ANY)
-			return -ENOSYS;
-		fallthrough;
-	case FUTEX_WAKE:
-		/* futex(2) wakes one for 0 and for any count < 1 as an int */
-		nr = (int)val;
-		return altfutex_wake(uaddr, nr > 0 ? nr : 1, flags);
+		return altfutex_wake2(uaddr, val3, (int)val > 0 ? (int)val : 1,
+				      flags);
 	case FUTEX_REQUEUE:
 		return altfutex_requeue(uaddr, uaddr2, (int)val, (int)val2,
 					flags);
 	case FUTEX_CMP_REQUEUE:
 		return altfutex_cmp_requeue(uaddr, uaddr2, (int)val, (int)val2,
 					    val3, flags);
+	case FUTEX_WAKE_OP:
+		return preload_wake_op(uaddr, uaddr2, (int)val, (int)val2, val3,
+				       flags);
 	}
-	return -ENOSYS;		/* FUTEX_WAKE_OP: not on the module yet */
+	return -ENOSYS;		/* not reached: preload_on_module() */
 }
 
 static int preload_route_now(void)

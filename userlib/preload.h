@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
 /*
  * libaltfutex-preload: what preload.c (the syscall() entry point and the
- * futex(2) operations) and preload_waitv.c (futex_waitv emulation) share.
+ * futex(2) operations) and preload_waitv.c (futex_waitv's arguments) share.
  * Nothing here is exported from the library: its version script
  * (preload.map) exports syscall() only.
  */
@@ -24,6 +24,13 @@ struct preload_ts64 {
  * a seccomp filter), it is a plain copy, which faults as a plain read.
  */
 int preload_read(void *dst, const void *src, size_t n);
+
+/*
+ * The kernel's futex_waitv(2), with flags 0: its result, or a negative
+ * errno (errno is clobbered).
+ */
+long preload_kernel_waitv(const void *waiters, unsigned int nr,
+			  const void *timeout, int clockid);
 
 /*
  * futex_waitv(2) on the module: the index of a woken word, or a negative

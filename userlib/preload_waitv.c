@@ -1,42 +1,39 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * futex_waitv(2) on the module, for libaltfutex-preload (preload.c).
+ * futex_waitv(2) on the module, for libaltfutex-preload (preload.c): the
+ * system call's arguments checked as the kernel checks them, then one
+ * altfutex_waitv().  The module queues the vector as a whole and one wake
+ * dequeues it and counts it once, as the kernel's call, and a stop (a
+ * signal without a handler) restarts it, as the kernel's.  One difference
+ * is the module's, for every wait: a signal handler ends it with EINTR
+ * even with SA_RESTART, where the kernel restarts futex_waitv.
  *
- * The module has no vector wait yet (issue 17), so the call is made of
- * altfutex fds: one per word, made with the word's expected value (the
- * module checks it atomically with every wake: a word that differs gives
- * EAGAIN and no fd), then ppoll() on all of them until one is readable
- * (woken) or the absolute timeout passes on its clock.  It returns the
- * index of the first readable fd; every fd is closed before it returns,
- * which dequeues those that were not woken.  As with the kernel's call,
- * wakes of two words of the vector at the same moment may both count it.
- *
- * The checks are the kernel's (Linux 5.16 to 6.6), in its order: flags
- * not 0 (EINVAL); no array, or nr outside 1..FUTEX_WAITV_MAX (EINVAL);
- * with a timeout, a clock other than CLOCK_MONOTONIC and CLOCK_REALTIME
+ * The checks are the kernel's (Linux 5.16 on), in its order: flags not 0
+ * (EINVAL); no array, or nr outside 1..FUTEX_WAITV_MAX (EINVAL); with a
+ * timeout, a clock other than CLOCK_MONOTONIC and CLOCK_REALTIME
  * (EINVAL), an unreadable timeout (EFAULT), a negative tv_sec or tv_nsec
  * outside [0, 1e9) (EINVAL); then each waiter in turn: unreadable
  * (EFAULT), flags other than FUTEX_32 with FUTEX_PRIVATE_FLAG or not, or
- * __reserved not 0 (EINVAL); then each word: misaligned (EINVAL),
- * unreadable (EFAULT), or not its val (EAGAIN).  Where several waiters are
- * at fault the kernel gives the error of the first word it meets in its
- * own pass; here the first in index order, the fds made so far closed.
+ * __reserved not 0 (EINVAL), a val beyond 32 bits (see below); then each
+ * word's alignment (EINVAL); then, on the module, each word in turn:
+ * unreadable (EFAULT), or not its val (EAGAIN, nothing queued).  The
+ * kernel looks a shared word up in its mapping in the alignment pass, so
+ * an unmapped shared word is EFAULT there even after a word that differs;
+ * here the first of the two in index order gives its error.
  *
- * Two differences, until the module has a vector wait:
- *  - a signal handler makes it return EINTR even with SA_RESTART (ppoll()
- *    is never restarted; the kernel's call is), and
- *  - the deadline is read on its clock each time ppoll() returns, and
- *    ppoll() sleeps toward it on CLOCK_MONOTONIC: a CLOCK_REALTIME clock
- *    set forwards ends the wait only when that sleep ends.
- * It needs up to FUTEX_WAITV_MAX descriptors at once (EMFILE otherwise).
+ * A val beyond 32 bits: Linux 5.16 to 6.6 compare its low 32 bits with
+ * the word, 6.7 and later refuse it (EINVAL) as the waiter's other
+ * faults.  This library does what the running kernel does: the first
+ * such val makes it ask the kernel once (waitv_wide()).
+ *
+ * The vector is read WAITV_CHUNK waiters at a time (one process_vm_readv()
+ * each) and turned into the library's struct altfutex_waiter[] on the
+ * stack (3 KiB at most), which libaltfutex passes to the module.
  */
 #include <errno.h>
 #include <linux/futex.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "altfutex.h"
 #include "preload.h"
@@ -44,86 +41,94 @@
 #define WAITV_FLAGS	(FUTEX_32 | FUTEX_PRIVATE_FLAG)
 #define WAITV_NSEC	1000000000LL
 
-static int waitv_check(const struct futex_waitv *w)
+/* How many waiters one read takes. */
+#define WAITV_CHUNK	16
+
+/* What the running kernel does with a val beyond 32 bits. */
+enum {
+	WAITV_WIDE_UNKNOWN,
+	WAITV_WIDE_TRUNCATED,	/* 5.16 to 6.6: its low 32 bits count */
+	WAITV_WIDE_REFUSED,	/* 6.7 on: EINVAL */
+};
+
+static int waitv_wide_state;
+
+/*
+ * Ask the kernel: one futex_waitv on a word of our stack that holds 0,
+ * with the val 1 << 32 and a deadline long past.  A kernel that truncates
+ * queues it, and it times out at once; one that refuses it says EINVAL.
+ * A kernel without futex_waitv (or a seccomp filter) answers neither:
+ * the val is then refused, as by the current kernels.  Racing first
+ * callers both ask, and get the same answer.
+ */
+static int waitv_wide(void)
 {
-	if ((w->flags & ~WAITV_FLAGS) || w->__reserved ||
-	    !(w->flags & FUTEX_32))
+	int state = __atomic_load_n(&waitv_wide_state, __ATOMIC_RELAXED);
+	struct preload_ts64 past = { 0, 0 };
+	struct futex_waitv w = { 0 };
+	uint32_t word = 0;
+
+	if (state != WAITV_WIDE_UNKNOWN)
+		return state;
+	w.val = 1ULL << 32;
+	w.uaddr = (uintptr_t)&word;
+	w.flags = FUTEX_32 | FUTEX_PRIVATE_FLAG;
+	state = preload_kernel_waitv(&w, 1, &past, CLOCK_MONOTONIC) ==
+		-ETIMEDOUT ? WAITV_WIDE_TRUNCATED : WAITV_WIDE_REFUSED;
+	__atomic_store_n(&waitv_wide_state, state, __ATOMIC_RELAXED);
+	return state;
+}
+
+/* The waiter @k, checked and turned into libaltfutex's @a. */
+static int waitv_entry(struct altfutex_waiter *a,
+		       const struct futex_waitv *k)
+{
+	if ((k->flags & ~WAITV_FLAGS) || k->__reserved ||
+	    !(k->flags & FUTEX_32))
 		return -EINVAL;
+	if ((k->val >> 32) && waitv_wide() == WAITV_WIDE_REFUSED)
+		return -EINVAL;
+	a->uaddr = (void *)(uintptr_t)k->uaddr;
+	a->val = (uint32_t)k->val;
+	a->flags = k->flags & FUTEX_PRIVATE_FLAG ? ALTFUTEX_PRIVATE : 0;
+	a->nr_wake = 0;
 	return 0;
 }
 
-/* Copy and check the @nr waiters at @uw: 0, or the first one's error. */
-static int waitv_copy(struct futex_waitv *w, const struct futex_waitv *uw,
+/* Read, check and turn the @nr waiters at @uw: 0 or the first error. */
+static int waitv_read(struct altfutex_waiter *v, const struct futex_waitv *uw,
 		      unsigned int nr)
 {
-	int whole = !preload_read(w, uw, nr * sizeof(*w));
-	unsigned int i;
-	int r;
+	struct futex_waitv k[WAITV_CHUNK], *kp;
+	unsigned int i, n;
+	int whole = 0, r;
 
 	for (i = 0; i < nr; i++) {
-		if (!whole && preload_read(&w[i], &uw[i], sizeof(*w)))
+		kp = &k[i % WAITV_CHUNK];
+		if (kp == k) {
+			n = nr - i < WAITV_CHUNK ? nr - i : WAITV_CHUNK;
+			whole = !preload_read(k, &uw[i], n * sizeof(*k));
+		}
+		if (!whole && preload_read(kp, &uw[i], sizeof(*kp)))
 			return -EFAULT;
-		r = waitv_check(&w[i]);
+		r = waitv_entry(&v[i], kp);
 		if (r)
 			return r;
 	}
+	for (i = 0; i < nr; i++)
+		if ((uintptr_t)v[i].uaddr & 3)
+			return -EINVAL;
 	return 0;
-}
-
-/* The time left until @deadline on @clk, into @rel; 0 once it passed. */
-static int waitv_left(struct timespec *rel, const struct timespec *deadline,
-		      clockid_t clk)
-{
-	struct timespec now;
-
-	clock_gettime(clk, &now);
-	rel->tv_sec = deadline->tv_sec - now.tv_sec;
-	rel->tv_nsec = deadline->tv_nsec - now.tv_nsec;
-	if (rel->tv_nsec < 0) {
-		rel->tv_nsec += WAITV_NSEC;
-		rel->tv_sec--;
-	}
-	if (rel->tv_sec < 0 || (!rel->tv_sec && !rel->tv_nsec)) {
-		rel->tv_sec = 0;
-		rel->tv_nsec = 0;
-		return 0;
-	}
-	return 1;
-}
-
-/* Sleep on the @n fds until one is woken: its index, or -errno. */
-static long waitv_poll(struct pollfd *pfd, unsigned int n,
-		       const struct timespec *deadline, clockid_t clk)
-{
-	struct timespec rel;
-	unsigned int i;
-	int more = 1;
-
-	for (;;) {
-		if (deadline)
-			more = waitv_left(&rel, deadline, clk);
-		if (ppoll(pfd, n, deadline ? &rel : NULL, NULL) < 0)
-			return -errno;
-		for (i = 0; i < n; i++) {
-			if (pfd[i].revents & POLLIN)
-				return i;
-			if (pfd[i].revents)	/* closed under us */
-				return -EBADF;
-		}
-		if (!more)
-			return -ETIMEDOUT;
-	}
 }
 
 long preload_futex_waitv(const void *waiters, unsigned int nr,
 			 unsigned int flags, const void *timeout, int clockid)
 {
-	struct futex_waitv w[FUTEX_WAITV_MAX];
-	struct pollfd pfd[FUTEX_WAITV_MAX];
+	struct altfutex_waiter v[FUTEX_WAITV_MAX];
 	struct timespec deadline;
 	struct preload_ts64 t;
-	unsigned int n;
-	long r = 0;
+	unsigned int aflags = 0;
+	long r;
 
 	if (flags)
 		return -EINVAL;
@@ -138,34 +143,13 @@ long preload_futex_waitv(const void *waiters, unsigned int nr,
 			return -EINVAL;
 		deadline.tv_sec = t.tv_sec;
 		deadline.tv_nsec = t.tv_nsec;
+		aflags = ALTFUTEX_ABSTIME;
+		if (clockid == CLOCK_REALTIME)
+			aflags |= ALTFUTEX_CLOCK_REALTIME;
 	}
-	r = waitv_copy(w, waiters, nr);
+	r = waitv_read(v, waiters, nr);
 	if (r)
 		return r;
-
-	for (n = 0; n < nr; n++) {
-		unsigned int f = w[n].flags & FUTEX_PRIVATE_FLAG ?
-				 ALTFUTEX_PRIVATE : 0;
-		int fd = altfutex_fd((uint32_t *)(uintptr_t)w[n].uaddr,
-				     (uint32_t)w[n].val, f);
-
-		if (fd < 0) {
-			r = fd;
-			goto out;
-		}
-		pfd[n].fd = fd;
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
-		/* a 64-bit val never equals a 32-bit word */
-		if (w[n].val >> 32) {
-			n++;
-			r = -EAGAIN;
-			goto out;
-		}
-	}
-	r = waitv_poll(pfd, nr, timeout ? &deadline : NULL, clockid);
-out:
-	while (n--)
-		close(pfd[n].fd);
-	return r;
+	return altfutex_waitv(v, nr, timeout ? &deadline : NULL,
+			      aflags);
 }
