@@ -7,7 +7,7 @@
  *   bench [-r REPS] [-d SECONDS] [-n] [-w NAME] [-o FILE]
  *
  * -n: no scaling curves, only the table.  -w NAME: only that workload
- * (for profiling).
+ * (for profiling); NAME,NAME...: only those.
  *
  * Human-readable progress goes to stdout; machine-readable lines go to FILE
  * (default: stdout as well):
@@ -17,7 +17,9 @@
  *   MEM name bytes
  * A cost is in ns per operation (lower is better) except for the hash
  * workloads, which are in operations per second; every ratio is altfutex
- * cost / native cost, so below 1 altfutex is faster.
+ * cost / native cost, so below 1 altfutex is faster.  The word-size rows
+ * of the extended API (wait2-u8-*, wake2-u64-*, pingpong-wait2-*) compare
+ * altfutex with itself: their "native" is the same call on a U32 word.
  *
  * Written for this project; the workloads follow the descriptions of
  * perf bench futex's, not its code.
@@ -870,6 +872,569 @@ static void run_floor(double res[NBACKENDS])
 	paired_loop(call_floor, &fd, res);
 }
 
+/* ---- the extended API (issue 17): vectors, wake_wait, word sizes ------- */
+
+#define NVEC 8		/* words of the vector rows */
+
+/* The word of @flags' size at @w: sized loads and stores. */
+static uint64_t xload(void *w, unsigned int flags)
+{
+	switch (flags & ALTFUTEX_SIZE_MASK) {
+	case ALTFUTEX_SIZE_U8:
+		return LOAD((uint8_t *)w);
+	case ALTFUTEX_SIZE_U16:
+		return LOAD((uint16_t *)w);
+	case ALTFUTEX_SIZE_U64:
+		return LOAD((uint64_t *)w);
+	default:
+		return LOAD((uint32_t *)w);
+	}
+}
+
+static void xstore(void *w, uint64_t v, unsigned int flags)
+{
+	switch (flags & ALTFUTEX_SIZE_MASK) {
+	case ALTFUTEX_SIZE_U8:
+		STORE((uint8_t *)w, (uint8_t)v);
+		break;
+	case ALTFUTEX_SIZE_U16:
+		STORE((uint16_t *)w, (uint16_t)v);
+		break;
+	case ALTFUTEX_SIZE_U64:
+		STORE((uint64_t *)w, v);
+		break;
+	default:
+		STORE((uint32_t *)w, (uint32_t)v);
+	}
+}
+
+/* the values a word of @flags' size holds */
+static uint64_t xmask(unsigned int flags)
+{
+	switch (flags & ALTFUTEX_SIZE_MASK) {
+	case ALTFUTEX_SIZE_U8:
+		return 0xff;
+	case ALTFUTEX_SIZE_U16:
+		return 0xffff;
+	case ALTFUTEX_SIZE_U64:
+		return UINT64_MAX;
+	default:
+		return UINT32_MAX;
+	}
+}
+
+static long nfutex_waitv(struct futex_waitv *v, unsigned int n)
+{
+	long r = syscall(SYS_futex_waitv, v, n, 0, NULL, 0);
+
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * wakev-8-sleepers: 8 threads, each asleep on a word of its own (a cache
+ * line each), are woken, one each, by the main thread: natively by 8
+ * FUTEX_WAKE_PRIVATE(1) calls, on altfutex by one altfutex_wakev() of the
+ * 8 words with nr_wake 1 each.  Each side's sleepers wait with its own
+ * wait (FUTEX_WAIT_PRIVATE, altfutex_wait()), then wait again in the next
+ * round.  Timed: the waker's calls only, from before the first to after
+ * the last return, once all 8 are seen asleep (untimed, as the wake rows'
+ * rounds).  The waker runs on the first CPU the bench may use and the
+ * sleepers on the second: a sleeper woken on the waker's CPU would
+ * preempt it and run inside the timed window, after some of the 8 native
+ * calls and only after the one vector call, and which ones shared the CPU
+ * would vary from round to round.  A round that woke fewer than 8 (a
+ * sleeper seen asleep but not yet queued) is not counted; the rest are
+ * woken untimed.  wake-8-sleepers: the same rounds woken by 8 wake(1)
+ * calls on both, altfutex_wake() for altfutex: what the vector call saves
+ * over altfutex's own 8 calls, and each side's cost of a wake-up alone.
+ */
+struct vpool {
+	struct {
+		uint32_t w;
+		char pad[60];
+	} word[NVEC];		/* first: a cache line each */
+	enum backend b;
+	uint32_t gen;
+	int ready;
+	int quit;
+	pid_t tid[NVEC];
+	pthread_t th[NVEC];
+	pthread_barrier_t start, end;
+} __attribute__((aligned(64)));
+
+struct vpool_arg {
+	struct vpool *p;
+	int idx;
+};
+
+static unsigned long wakev_rounds[NBACKENDS], wakev_short[NBACKENDS];
+
+static void *vpool_sleeper(void *arg)
+{
+	struct vpool_arg *a = arg;
+	struct vpool *p = a->p;
+	uint32_t *w = &p->word[a->idx].w;
+	uint32_t g;
+	int ret;
+
+	pp_pin(1);
+	p->tid[a->idx] = gettid_();
+	for (;;) {
+		pthread_barrier_wait(&p->start);
+		if (LOAD(&p->quit))
+			break;
+		g = LOAD(&p->gen);
+		INC(&p->ready);
+		do {
+			ret = b_wait(p->b, w, g, 0);
+		} while (ret && LOAD(w) == g);
+		pthread_barrier_wait(&p->end);
+	}
+	return NULL;
+}
+
+/*
+ * ns per round: 8 sleepers, one on each of 8 words, woken one each (by
+ * altfutex_wakev() if @vector, else by 8 altfutex_wake() on altfutex)
+ */
+static double run_wake8_sleepers(enum backend b, int vector)
+{
+	static struct vpool p;
+	static struct vpool_arg args[NVEC];
+	struct altfutex_waiter v[NVEC];
+	struct pieces *pc = pieces_new();
+	double t0, t, begin = now();
+	int i, woken, asleep, r;
+
+	memset(&p, 0, sizeof(p));
+	p.b = b;
+	pthread_barrier_init(&p.start, NULL, NVEC + 1);
+	pthread_barrier_init(&p.end, NULL, NVEC + 1);
+	pp_pick_cpus();
+	pp_pin(0);
+	for (i = 0; i < NVEC; i++) {
+		v[i] = (struct altfutex_waiter){
+			.uaddr = &p.word[i].w, .nr_wake = 1,
+			.flags = ALTFUTEX_PRIVATE | ALTFUTEX_SIZE_U32,
+		};
+		args[i].p = &p;
+		args[i].idx = i;
+		if (pthread_create(&p.th[i], NULL, vpool_sleeper, &args[i]))
+			die("pthread_create", errno);
+	}
+	do {
+		/* a round: every sleeper blocks on its word (untimed) */
+		STORE(&p.gen, p.gen + 1);
+		for (i = 0; i < NVEC; i++)
+			STORE(&p.word[i].w, p.gen);
+		STORE(&p.ready, 0);
+		pthread_barrier_wait(&p.start);
+		while (LOAD(&p.ready) < NVEC)
+			sched_yield();
+		do {
+			usleep(1000);
+			for (asleep = 0, i = 0; i < NVEC; i++)
+				asleep += tid_sleeping(p.tid[i]);
+		} while (asleep < NVEC);
+
+		t0 = now();
+		if (!vector || b == NATIVE) {
+			for (woken = 0, i = 0; i < NVEC; i++) {
+				r = b_wake(b, &p.word[i].w, 1, 0);
+				if (r < 0)
+					die("wake", -r);
+				woken += r;
+			}
+		} else {
+			woken = altfutex_wakev(v, NVEC);
+			if (woken < 0)
+				die("altfutex_wakev", -woken);
+		}
+		t = now() - t0;
+
+		wakev_rounds[b]++;
+		if (woken == NVEC) {
+			pieces_add(pc, t * 1e9);
+		} else {
+			wakev_short[b]++;
+			while (woken < NVEC)
+				for (i = 0; i < NVEC; i++) {
+					r = b_wake(b, &p.word[i].w, 1, 0);
+					if (r < 0)
+						die("wake", -r);
+					woken += r;
+				}
+		}
+		pthread_barrier_wait(&p.end);
+	} while (now() - begin < duration || pc->n < 5);
+	STORE(&p.quit, 1);
+	pthread_barrier_wait(&p.start);
+	for (i = 0; i < NVEC; i++)
+		pthread_join(p.th[i], NULL);
+	pthread_barrier_destroy(&p.start);
+	pthread_barrier_destroy(&p.end);
+	pp_unpin();
+	return pieces_cost(pc);
+}
+
+/*
+ * Ping-pongs of the extended API, both sides of a row through this one
+ * harness.  Each kind says how a side waits and wakes:
+ *   XK_FUTEX        FUTEX_WAIT/WAKE_PRIVATE, 32-bit words;
+ *   XK_ALTF         altfutex_wait()/wake(), 32-bit words;
+ *   XK_WAKE_WAIT    altfutex_wake_wait(): wake the other side's word and
+ *                   wait on one's own in one call, each way;
+ *   XK_SIZED        altfutex_wait2()/wake2(), words of flags' size, mask
+ *                   MATCH_ANY;
+ *   XK_FUTEX_WAITV  the pinger waits with futex_waitv(2) on 8 words, of
+ *                   which the ponger changes and wakes one (the round's
+ *                   number modulo 8), with FUTEX_WAKE_PRIVATE;
+ *   XK_ALTF_WAITV   the same with altfutex_waitv() and altfutex_wake().
+ * The waits are plain ones otherwise (the first API for altfutex).
+ */
+enum xkind {
+	XK_FUTEX, XK_ALTF, XK_WAKE_WAIT, XK_SIZED, XK_FUTEX_WAITV,
+	XK_ALTF_WAITV
+};
+
+struct xpp {
+	enum xkind kind;
+	unsigned int flags;	/* the words' ALTFUTEX_SIZE_*; all private */
+	uint64_t mask;		/* the values a word holds */
+	int same_cpu;		/* both sides on the pinger's CPU */
+	uint64_t a, b;		/* a: ping number sent, b: pong number sent */
+	uint32_t v[NVEC];	/* the waitv rows' vector */
+	uint32_t stop;
+	unsigned long waits, slept;	/* the pinger's vector waits */
+};
+
+static int x_wait(struct xpp *x, void *w, uint64_t val)
+{
+	switch (x->kind) {
+	case XK_FUTEX:
+	case XK_FUTEX_WAITV:
+		return nfutex(w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+	case XK_SIZED:
+		return altfutex_wait2(w, val, ALTFUTEX_BITSET_MATCH_ANY, NULL,
+				      ALTFUTEX_PRIVATE | x->flags);
+	default:
+		return altfutex_wait(w, val, NULL, ALTFUTEX_PRIVATE);
+	}
+}
+
+static int x_wake(struct xpp *x, void *w)
+{
+	switch (x->kind) {
+	case XK_FUTEX:
+	case XK_FUTEX_WAITV:
+		return nfutex(w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	case XK_SIZED:
+		return altfutex_wake2(w, ALTFUTEX_BITSET_MATCH_ANY, 1,
+				      ALTFUTEX_PRIVATE | x->flags);
+	default:
+		return altfutex_wake(w, 1, ALTFUTEX_PRIVATE);
+	}
+}
+
+static void x_wait_for(struct xpp *x, void *w, uint64_t want)
+{
+	uint64_t v;
+
+	while ((v = xload(w, x->flags)) != want)
+		x_wait(x, w, v);
+}
+
+static void x_wake_wait(struct xpp *x, void *wake, void *wait, uint64_t val)
+{
+	int r = altfutex_wake_wait(wake, 1, wait, val, NULL,
+				   ALTFUTEX_PRIVATE | x->flags);
+
+	if (r && r != -EAGAIN && r != -EINTR)
+		die("altfutex_wake_wait", -r);
+}
+
+/* the pinger's vector, the same 8 words and values for both kinds */
+struct xvec {
+	struct futex_waitv fv[NVEC];
+	struct altfutex_waiter av[NVEC];
+};
+
+/* Wait, on the whole vector, until its word @k changes. */
+static void x_waitv_for(struct xpp *x, struct xvec *vec, int k)
+{
+	uint32_t old = vec->fv[k].val;
+	long r;
+
+	while (LOAD(&x->v[k]) == old) {
+		if (x->kind == XK_FUTEX_WAITV)
+			r = nfutex_waitv(vec->fv, NVEC);
+		else
+			r = altfutex_waitv(vec->av, NVEC, NULL, 0);
+		if (r < 0 && r != -EAGAIN && r != -EINTR)
+			die(x->kind == XK_FUTEX_WAITV ? "futex_waitv" :
+			    "altfutex_waitv", -r);
+		x->waits++;
+		x->slept += r >= 0;
+	}
+	vec->fv[k].val = LOAD(&x->v[k]);
+	vec->av[k].val = vec->fv[k].val;
+}
+
+static void x_ponger(struct xpp *x)
+{
+	uint64_t m = x->mask;
+	uint32_t i, k;
+
+	for (i = 1;; i++) {
+		/* wake_wait's ponger already waited for it, from i = 2 on */
+		if (x->kind != XK_WAKE_WAIT || i == 1)
+			x_wait_for(x, &x->a, i & m);
+		if (LOAD(&x->stop))
+			break;
+		switch (x->kind) {
+		case XK_WAKE_WAIT:
+			xstore(&x->b, i, x->flags);
+			x_wake_wait(x, &x->b, &x->a, i);
+			x_wait_for(x, &x->a, (i + 1) & m);
+			break;
+		case XK_FUTEX_WAITV:
+		case XK_ALTF_WAITV:
+			k = i % NVEC;
+			STORE(&x->v[k], x->v[k] + 1);
+			x_wake(x, &x->v[k]);
+			break;
+		default:
+			xstore(&x->b, i & m, x->flags);
+			x_wake(x, &x->b);
+		}
+	}
+}
+
+static void *x_ponger_main(void *arg)
+{
+	struct xpp *x = arg;
+
+	pp_pin(!x->same_cpu);
+	x_ponger(x);
+	return NULL;
+}
+
+/* ns per round trip, timed as pp_pinger() times them */
+static double x_pinger(struct xpp *x)
+{
+	struct pieces *pc = pieces_new();
+	double begin = now(), t0 = begin, t1;
+	uint64_t m = x->mask;
+	struct xvec vec;
+	uint32_t i;
+
+	for (i = 0; i < NVEC; i++) {
+		vec.fv[i] = (struct futex_waitv){
+			.uaddr = (uintptr_t)&x->v[i],
+			.flags = FUTEX_32 | FUTEX_PRIVATE_FLAG,
+		};
+		vec.av[i] = (struct altfutex_waiter){
+			.uaddr = &x->v[i],
+			.flags = ALTFUTEX_PRIVATE | ALTFUTEX_SIZE_U32,
+		};
+	}
+	for (i = 1;; i++) {
+		if (!(i & 31)) {
+			t1 = now();
+			pieces_add(pc, (t1 - t0) * 1e9 / 32);
+			t0 = t1;
+			if (t1 - begin >= duration) {
+				STORE(&x->stop, 1);
+				xstore(&x->a, i & m, x->flags);
+				x_wake(x, &x->a);
+				return pieces_cost(pc);
+			}
+		}
+		xstore(&x->a, i & m, x->flags);
+		switch (x->kind) {
+		case XK_WAKE_WAIT:
+			x_wake_wait(x, &x->a, &x->b, (i - 1) & m);
+			x_wait_for(x, &x->b, i & m);
+			break;
+		case XK_FUTEX_WAITV:
+		case XK_ALTF_WAITV:
+			x_wake(x, &x->a);
+			x_waitv_for(x, &vec, i % NVEC);
+			break;
+		default:
+			x_wake(x, &x->a);
+			x_wait_for(x, &x->b, i & m);
+		}
+	}
+}
+
+static unsigned long waitv_waits[NBACKENDS], waitv_slept[NBACKENDS];
+
+/* two threads, pinned to two CPUs (@same_cpu: to one) */
+static double run_xpp(enum backend b, enum xkind kind, unsigned int flags,
+		      int same_cpu)
+{
+	static struct xpp x;
+	pthread_t th;
+	double ns;
+
+	memset(&x, 0, sizeof(x));
+	x.kind = kind;
+	x.flags = flags;
+	x.mask = xmask(flags);
+	x.same_cpu = same_cpu;
+	pp_pick_cpus();
+	pp_pin(0);
+	if (pthread_create(&th, NULL, x_ponger_main, &x))
+		die("pthread_create", errno);
+	ns = x_pinger(&x);
+	pthread_join(th, NULL);
+	pp_unpin();
+	waitv_waits[b] += x.waits;
+	waitv_slept[b] += x.slept;
+	return ns;
+}
+
+/*
+ * The single-thread rows of the extended API, in paired_loop()s.  arg: a
+ * struct xwords, zeroed, whose vectors run_xwords() sets up.
+ */
+struct xwords {
+	uint64_t w[NVEC];	/* 8-aligned, any size fits */
+	struct altfutex_vec vec[NVEC];		/* the ioctl's, for WAKEV */
+	struct altfutex_waiter av[NVEC];
+	struct futex_waitv fv[NVEC];
+};
+
+static void run_xwords(int (*call)(enum backend b, void *arg),
+		       double res[NBACKENDS])
+{
+	struct xwords *s = calloc(1, sizeof(*s));
+	int i;
+
+	if (!s)
+		die("calloc", ENOMEM);
+	for (i = 0; i < NVEC; i++) {
+		s->vec[i] = (struct altfutex_vec){
+			.uaddr = (uintptr_t)&s->w[i], .nr_wake = 1,
+			.flags = ALTFUTEX_PRIVATE | ALTFUTEX_SIZE_U32,
+		};
+		s->av[i] = (struct altfutex_waiter){
+			.uaddr = &s->w[i],
+			.flags = ALTFUTEX_PRIVATE | ALTFUTEX_SIZE_U32,
+		};
+		s->fv[i] = (struct futex_waitv){
+			.uaddr = (uintptr_t)&s->w[i],
+			.flags = FUTEX_32 | FUTEX_PRIVATE_FLAG,
+		};
+	}
+	/* waitv-8-eagain: the last word differs, so both read all 8 */
+	s->av[NVEC - 1].val = 1;
+	s->fv[NVEC - 1].val = 1;
+	paired_loop(call, s, res);
+	free(s);
+}
+
+/* 8 words nobody waits on: one WAKEV ioctl vs 8 FUTEX_WAKE_PRIVATE(1) */
+static int call_wakev_nowaiter(enum backend b, void *arg)
+{
+	struct xwords *s = arg;
+	struct altfutex_wakev_args a = {
+		.words = (uintptr_t)s->vec, .nr = NVEC,
+	};
+	long r;
+	int i;
+
+	if (b == ALTF)
+		return altf_ioctl(ALTFUTEX_IOC_WAKEV, &a);
+	for (i = 0; i < NVEC; i++) {
+		r = nfutex((uint32_t *)&s->w[i], FUTEX_WAKE_PRIVATE, 1, NULL,
+			   NULL, 0);
+		if (r)
+			return r < 0 ? r : -EIO;
+	}
+	return 0;
+}
+
+/* a vector wait on 8 words whose last one differs: -EAGAIN */
+static int call_waitv_eagain(enum backend b, void *arg)
+{
+	struct xwords *s = arg;
+	long r;
+
+	if (b == NATIVE)
+		r = nfutex_waitv(s->fv, NVEC);
+	else
+		r = altfutex_waitv(s->av, NVEC, NULL, 0);
+	return r == -EAGAIN ? 0 : r < 0 ? r : -EIO;
+}
+
+/*
+ * The word-size rows: the "native" column is the same call on a U32
+ * word (the peer), the "altfutex" one on a word of @size.
+ */
+static unsigned int xsize(enum backend b, unsigned int size)
+{
+	return ALTFUTEX_PRIVATE | (b == NATIVE ? ALTFUTEX_SIZE_U32 : size);
+}
+
+/* wait2 for 1 on a word holding 0: -EAGAIN */
+static int wait2_mismatch(enum backend b, void *arg, unsigned int size)
+{
+	int r = altfutex_wait2(arg, 1, ALTFUTEX_BITSET_MATCH_ANY, NULL,
+			       xsize(b, size));
+
+	return r == -EAGAIN ? 0 : r ? r : -EIO;
+}
+
+/* wake2(1) through the ioctl, nobody waiting */
+static int wake2_nowaiter(enum backend b, void *arg, unsigned int size)
+{
+	struct altfutex_wake2_args a = {
+		.uaddr = (uintptr_t)arg, .mask = ALTFUTEX_BITSET_MATCH_ANY,
+		.nr_wake = 1, .flags = xsize(b, size),
+	};
+
+	return altf_ioctl(ALTFUTEX_IOC_WAKE2, &a);
+}
+
+/* wake2(1) through the library's fast path, nobody waiting */
+static int wake2_fast(enum backend b, void *arg, unsigned int size)
+{
+	return altfutex_wake2(arg, ALTFUTEX_BITSET_MATCH_ANY, 1,
+			      xsize(b, size));
+}
+
+static int call_wait2_u8(enum backend b, void *arg)
+{
+	return wait2_mismatch(b, arg, ALTFUTEX_SIZE_U8);
+}
+
+static int call_wait2_u64(enum backend b, void *arg)
+{
+	return wait2_mismatch(b, arg, ALTFUTEX_SIZE_U64);
+}
+
+static int call_wake2_u8(enum backend b, void *arg)
+{
+	return wake2_nowaiter(b, arg, ALTFUTEX_SIZE_U8);
+}
+
+static int call_wake2_u64(enum backend b, void *arg)
+{
+	return wake2_nowaiter(b, arg, ALTFUTEX_SIZE_U64);
+}
+
+static int call_wake2_fast_u8(enum backend b, void *arg)
+{
+	return wake2_fast(b, arg, ALTFUTEX_SIZE_U8);
+}
+
+static int call_wake2_fast_u64(enum backend b, void *arg)
+{
+	return wake2_fast(b, arg, ALTFUTEX_SIZE_U64);
+}
+
 /* ---- driver ------------------------------------------------------------ */
 
 #define HASH_THREADS 4
@@ -890,6 +1455,50 @@ static void p_nowait(double res[NBACKENDS]) { run_wake_nowaiter(0, res); }
 static void p_nowaits(double res[NBACKENDS]) { run_wake_nowaiter(1, res); }
 static void p_floor(double res[NBACKENDS]) { run_floor(res); }
 static void p_rqnowait(double res[NBACKENDS]) { run_requeue_nowaiter(res); }
+static double w_wakev(enum backend b) { return run_wake8_sleepers(b, 1); }
+static double w_wake8(enum backend b) { return run_wake8_sleepers(b, 0); }
+
+static void p_wakev_nowait(double res[NBACKENDS])
+{
+	run_xwords(call_wakev_nowaiter, res);
+}
+
+static double w_ppww(enum backend b)
+{
+	return run_xpp(b, b == NATIVE ? XK_FUTEX : XK_WAKE_WAIT, 0, 0);
+}
+
+static double w_ppww1(enum backend b)
+{
+	return run_xpp(b, b == NATIVE ? XK_FUTEX : XK_WAKE_WAIT, 0, 1);
+}
+
+static double w_ppt1(enum backend b)
+{
+	return run_xpp(b, b == NATIVE ? XK_FUTEX : XK_ALTF, 0, 1);
+}
+
+static double w_ppwaitv(enum backend b)
+{
+	return run_xpp(b, b == NATIVE ? XK_FUTEX_WAITV : XK_ALTF_WAITV, 0, 0);
+}
+
+static void p_waitv_eagain(double res[NBACKENDS])
+{
+	run_xwords(call_waitv_eagain, res);
+}
+
+static double w_pp2u8(enum backend b)
+{
+	return run_xpp(b, XK_SIZED, b == NATIVE ? ALTFUTEX_SIZE_U32 :
+		       ALTFUTEX_SIZE_U8, 0);
+}
+
+static double w_pp2u64(enum backend b)
+{
+	return run_xpp(b, XK_SIZED, b == NATIVE ? ALTFUTEX_SIZE_U32 :
+		       ALTFUTEX_SIZE_U64, 0);
+}
 
 struct workload {
 	const char *name;
@@ -956,10 +1565,76 @@ static const struct workload workloads[] = {
 	{ .name = "floor", .unit = "ns/call", .higher_better = 0,
 	  .what = "no-op: undefined ioctl (-ENOTTY) vs undefined futex op",
 	  .pair = p_floor },
+	/* the extended API (issue 17) */
+	{ .name = "wakev-8-sleepers", .unit = "ns/round", .higher_better = 0,
+	  .run = w_wakev,
+	  .what = "8 sleepers, one per word, woken by 1 wakev vs 8 FUTEX_WAKE" },
+	{ .name = "wake-8-sleepers", .unit = "ns/round", .higher_better = 0,
+	  .run = w_wake8,
+	  .what = "the same, 8 altfutex_wake() vs 8 FUTEX_WAKE" },
+	{ .name = "wakev-8-nowaiter", .unit = "ns/call", .higher_better = 0,
+	  .what = "8 words nobody waits on: 1 wakev ioctl vs 8 FUTEX_WAKE",
+	  .pair = p_wakev_nowait },
+	{ .name = "pingpong-wake-wait", .unit = "ns/roundtrip", .higher_better = 0,
+	  .run = w_ppww,
+	  .what = "two threads, 2 CPUs: wake_wait each way vs wake + wait" },
+	{ .name = "pingpong-wake-wait-1cpu", .unit = "ns/roundtrip", .higher_better = 0,
+	  .run = w_ppww1,
+	  .what = "the same, both threads on one CPU" },
+	{ .name = "pingpong-threads-1cpu", .unit = "ns/roundtrip", .higher_better = 0,
+	  .run = w_ppt1,
+	  .what = "two threads on one CPU, wait + wake each way" },
+	{ .name = "waitv-8-pingpong", .unit = "ns/roundtrip", .higher_better = 0,
+	  .run = w_ppwaitv,
+	  .what = "two threads, 2 CPUs: waitv on 8 words vs futex_waitv" },
+	{ .name = "waitv-8-eagain", .unit = "ns/call", .higher_better = 0,
+	  .what = "waitv on 8 words, the last differs: -EAGAIN",
+	  .pair = p_waitv_eagain },
+	{ .name = "wait2-u8-mismatch", .unit = "ns/call", .higher_better = 0,
+	  .what = "wait2 on a mismatch, U8 vs U32 word (\"native\": U32)",
+	  .call = call_wait2_u8 },
+	{ .name = "wake2-u8-nowaiter", .unit = "ns/call", .higher_better = 0,
+	  .what = "wake2(1) ioctl, nobody waits, U8 vs U32",
+	  .call = call_wake2_u8 },
+	{ .name = "wake2-u8-nowaiter-fast", .unit = "ns/call", .higher_better = 0,
+	  .what = "the same through the fast path, U8 vs U32",
+	  .call = call_wake2_fast_u8 },
+	{ .name = "pingpong-wait2-u8", .unit = "ns/roundtrip", .higher_better = 0,
+	  .run = w_pp2u8,
+	  .what = "two threads, 2 CPUs, wait2 + wake2, U8 vs U32" },
+	{ .name = "wait2-u64-mismatch", .unit = "ns/call", .higher_better = 0,
+	  .what = "wait2 on a mismatch, U64 vs U32 word",
+	  .call = call_wait2_u64 },
+	{ .name = "wake2-u64-nowaiter", .unit = "ns/call", .higher_better = 0,
+	  .what = "wake2(1) ioctl, nobody waits, U64 vs U32",
+	  .call = call_wake2_u64 },
+	{ .name = "wake2-u64-nowaiter-fast", .unit = "ns/call", .higher_better = 0,
+	  .what = "the same through the fast path, U64 vs U32",
+	  .call = call_wake2_fast_u64 },
+	{ .name = "pingpong-wait2-u64", .unit = "ns/roundtrip", .higher_better = 0,
+	  .run = w_pp2u64,
+	  .what = "two threads, 2 CPUs, wait2 + wake2, U64 vs U32" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NWORKLOADS ARRAY_SIZE(workloads)
+
+/* Is @name in @only, a comma-separated list (NULL: every workload)? */
+static int selected(const char *only, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	if (!only)
+		return 1;
+	for (p = only; p; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return 1;
+	}
+	return 0;
+}
 
 static double median(const double *v, int n)
 {
@@ -1056,7 +1731,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < (int)NWORKLOADS; i++) {
 			double res[NBACKENDS];
 
-			if (only && strcmp(only, workloads[i].name))
+			if (!selected(only, workloads[i].name))
 				continue;
 			if (workloads[i].call)
 				run_pair2(workloads[i].call, res);
@@ -1089,7 +1764,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < (int)NWORKLOADS; i++) {
 		const struct workload *w = &workloads[i];
 
-		if (only && strcmp(only, w->name))
+		if (!selected(only, w->name))
 			continue;
 		double mn = median(v[i][NATIVE], reps);
 		double ma = median(v[i][ALTF], reps);
@@ -1102,6 +1777,15 @@ int main(int argc, char **argv)
 		fprintf(out, "ROW %s %.6g %.6g %.4f %s %.1f %.1f\n", w->name,
 			mn, ma, ratio, w->unit, sn, sa);
 	}
+
+	if (wakev_rounds[NATIVE] + wakev_rounds[ALTF])
+		printf("wake(v)-8-sleepers: short rounds: %lu/%lu native, %lu/%lu altfutex\n",
+		       wakev_short[NATIVE], wakev_rounds[NATIVE],
+		       wakev_short[ALTF], wakev_rounds[ALTF]);
+	if (waitv_waits[NATIVE] + waitv_waits[ALTF])
+		printf("waitv-8-pingpong: waits that slept: %lu/%lu native, %lu/%lu altfutex\n",
+		       waitv_slept[NATIVE], waitv_waits[NATIVE],
+		       waitv_slept[ALTF], waitv_waits[ALTF]);
 
 	/* Scaling curves of the hash workload (ops/s). */
 	if (!curves)
