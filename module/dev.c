@@ -231,18 +231,35 @@ out:
 	return ret;
 }
 
+/* One word of a WAKEV, @e (NULL: it could not be read), into @req. */
+static void af_wake_req_of(struct af_wake_req *req,
+			   const struct altfutex_vec *e)
+{
+	req->err = 0;
+	if (!e) {
+		req->err = -EFAULT;
+		return;
+	}
+	if (af_bad_word(e->uaddr, e->flags, AF_WORD_FLAGS))
+		req->err = -EINVAL;
+	req->uaddr = u64_to_user_ptr(e->uaddr);
+	req->flags = e->flags;
+	req->nr_wake = e->nr_wake;
+}
+
 /*
  * Each word is decoded on its own: a bad one gets its error, and the
- * others are still woken (af_wakev()).
+ * others are still woken (af_wakev()).  The vector is copied in one go;
+ * only if that faults is it read word by word, to find which.
  */
 static int af_ioctl_wakev(struct af_client *c, void __user *argp)
 {
 	struct af_wake_req stack[AF_VEC_ON_STACK], *reqs = stack;
+	struct altfutex_vec vstack[AF_VEC_ON_STACK], *v = vstack;
 	const struct altfutex_vec __user *uv;
 	struct altfutex_wakev_args args;
-	struct altfutex_vec e;
 	unsigned int i;
-	int ret;
+	int ret = -ENOMEM;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
@@ -251,25 +268,26 @@ static int af_ioctl_wakev(struct af_client *c, void __user *argp)
 	if (args.nr > AF_VEC_ON_STACK) {
 		reqs = kmalloc_array(args.nr, sizeof(*reqs),
 				     GFP_KERNEL_ACCOUNT);
-		if (!reqs)
-			return -ENOMEM;
+		v = kmalloc_array(args.nr, sizeof(*v), GFP_KERNEL_ACCOUNT);
+		if (!reqs || !v)
+			goto out;
 	}
 	uv = u64_to_user_ptr(args.words);
-	for (i = 0; i < args.nr; i++) {
-		reqs[i].err = 0;
-		if (copy_from_user(&e, &uv[i], sizeof(e))) {
-			reqs[i].err = -EFAULT;
-			continue;
-		}
-		if (af_bad_word(e.uaddr, e.flags, AF_WORD_FLAGS))
-			reqs[i].err = -EINVAL;
-		reqs[i].uaddr = u64_to_user_ptr(e.uaddr);
-		reqs[i].flags = e.flags;
-		reqs[i].nr_wake = e.nr_wake;
+	if (!copy_from_user(v, uv, args.nr * sizeof(*v))) {
+		for (i = 0; i < args.nr; i++)
+			af_wake_req_of(&reqs[i], &v[i]);
+	} else {
+		for (i = 0; i < args.nr; i++)
+			af_wake_req_of(&reqs[i], copy_from_user(&v[i], &uv[i],
+								sizeof(*v)) ?
+					NULL : &v[i]);
 	}
 	ret = af_wakev(c, reqs, args.nr);
-	if (reqs != stack)
+out:
+	if (reqs != stack) {
 		kfree(reqs);
+		kfree(v);
+	}
 	return ret;
 }
 
