@@ -217,6 +217,24 @@ static inline void af_key_drop(const struct af_key *key)
 		fput(key->file);
 }
 
+/*
+ * The keys of the two words of a requeue or a wake-op, both with their
+ * tables (@create): 0, or an error and neither key.
+ */
+static inline int af_key_lookup2(struct af_client *c, void __user *uaddr1,
+				 void __user *uaddr2, unsigned int flags,
+				 struct af_key *key1, struct af_key *key2)
+{
+	int ret = af_key_lookup(c, uaddr1, flags, key1, true);
+
+	if (ret)
+		return ret;
+	ret = af_key_lookup(c, uaddr2, flags, key2, true);
+	if (ret)
+		af_key_drop(key1);
+	return ret;
+}
+
 /* ---- hash table (hash.c) ------------------------------------------------- */
 
 /*
@@ -432,6 +450,7 @@ struct af_waiter {
 struct af_vec {
 	struct af_waiter *claimed;	/* NULL while nobody has it */
 	struct task_struct *task;	/* the sleeping thread */
+	int state;			/* AF_WOKEN once a wake is done */
 };
 
 #define AF_VEC_SELF	((struct af_waiter *)1)
@@ -530,6 +549,7 @@ int af_wait_until(struct af_client *c, const struct af_word *wd,
 /* The sleep of a waiting thread (wait.c), for vector.c too. */
 void af_timer_start(struct hrtimer_sleeper *to, const struct af_deadline *dl);
 void af_timer_stop(struct hrtimer_sleeper *to);
+int af_sleep(const int *state, struct hrtimer_sleeper *to);
 
 /* ---- restarting a wait (restart.c) ----------------------------------------- */
 

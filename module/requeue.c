@@ -177,17 +177,13 @@ int af_requeue(struct af_client *c, u32 __user *uaddr1, u32 __user *uaddr2,
 	struct af_key key1, key2;
 	int ret;
 
-	ret = af_key_lookup(c, uaddr1, flags, &key1, true);
-	if (ret)
-		return ret;
-	ret = af_key_lookup(c, uaddr2, flags, &key2, true);
-	if (ret)
-		goto out_put1;
-	ret = af_requeue_keys(&key1, &key2, uaddr1, nr_wake, nr_requeue,
-			      cmpval);
-	af_key_drop(&key2);
-out_put1:
-	af_key_drop(&key1);
+	ret = af_key_lookup2(c, uaddr1, uaddr2, flags, &key1, &key2);
+	if (!ret) {
+		ret = af_requeue_keys(&key1, &key2, uaddr1, nr_wake,
+				      nr_requeue, cmpval);
+		af_key_drop(&key2);
+		af_key_drop(&key1);
+	}
 	trace_altfutex_requeue(uaddr1, uaddr2, flags, nr_wake, nr_requeue,
 			       cmpval, cmpval ? *cmpval : 0, ret);
 	return ret;

@@ -56,46 +56,20 @@
 
 /*
  * The wake operation of a word of a vector: as a thread's (wait.c), the
- * task referenced before (D), woken after it.
+ * task referenced before (D), woken after it.  The thread sleeps on the
+ * vector's state (af_sleep()), stored before the word's, for which it
+ * waits before it frees anything (af_vec_leave()).
  */
 static void af_vec_wake(struct af_waiter *w)
 {
 	struct task_struct *task = w->vec->task;
 
 	get_task_struct(task);
+	smp_store_release(&w->vec->state, AF_WOKEN);
 	/* (D) from here on @w and its vector may be freed */
 	af_waiter_release(w);
 	wake_up_process(task);
 	put_task_struct(task);
-}
-
-/*
- * Sleep until a wake claims @vec (0), the timer fires (-ETIMEDOUT) or a
- * signal is pending (-ERESTARTNOHAND).  A claimed vector may still be
- * WAKING: af_vec_leave() waits for the wake to finish.
- */
-static int af_vec_sleep(struct af_vec *vec, struct hrtimer_sleeper *to)
-{
-	int ret;
-
-	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (READ_ONCE(vec->claimed)) {
-			ret = 0;
-			break;
-		}
-		if (to && !READ_ONCE(to->task)) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		if (signal_pending(current)) {
-			ret = -ERESTARTNOHAND;
-			break;
-		}
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
-	return ret;
 }
 
 /*
@@ -186,7 +160,7 @@ static int af_waitv_until(struct af_client *c, const struct af_word *words,
 			to = &sleeper;
 			af_timer_start(to, dl);
 		}
-		ret = af_vec_sleep(&vec, to);
+		ret = af_sleep(&vec.state, to);
 		if (to)
 			af_timer_stop(to);
 	}

@@ -344,17 +344,18 @@ void af_timer_stop(struct hrtimer_sleeper *to)
 }
 
 /*
- * Sleep until @w is woken (0), the timer fires (-ETIMEDOUT) or a signal is
- * pending (-ERESTARTNOHAND: restarted if no handler runs, -EINTR if one
- * does).  On an error @w may still be queued.
+ * Sleep until *@state is WOKEN (0), the timer fires (-ETIMEDOUT) or a
+ * signal is pending (-ERESTARTNOHAND: restarted if no handler runs, -EINTR
+ * if one does).  @state is a waiter's, or a vector's (vector.c).  On an
+ * error the waiter may still be queued.
  */
-static int af_sleep(struct af_waiter *w, struct hrtimer_sleeper *to)
+int af_sleep(const int *state, struct hrtimer_sleeper *to)
 {
 	int ret;
 
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (smp_load_acquire(&w->state) == AF_WOKEN) {	/* pairs with (D) */
+		if (smp_load_acquire(state) == AF_WOKEN) {	/* pairs with (D) */
 			ret = 0;
 			break;
 		}
@@ -417,7 +418,7 @@ static int __af_wait_until(struct af_client *c, const struct af_word *wd,
 			to = &sleeper;
 			af_timer_start(to, dl);
 		}
-		ret = af_sleep(w, to);
+		ret = af_sleep(&w->state, to);
 	}
 	/* A waker that claimed us counted us: report the wake. */
 	if (ret && !af_dequeue(w)) {

@@ -204,15 +204,11 @@ int af_wake_op(struct af_client *c, u32 __user *uaddr1, u32 __user *uaddr2,
 	int ret;
 
 	af_op_decode(op, &o);
-	ret = af_key_lookup(c, uaddr1, flags, &key1, true);
+	ret = af_key_lookup2(c, uaddr1, uaddr2, flags, &key1, &key2);
 	if (ret)
 		return ret;
-	ret = af_key_lookup(c, uaddr2, flags, &key2, true);
-	if (ret)
-		goto out_put1;
 	ret = af_wake_op_keys(&key1, &key2, uaddr2, nr_wake, nr_wake2, &o);
 	af_key_drop(&key2);
-out_put1:
 	af_key_drop(&key1);
 	return ret;
 }
