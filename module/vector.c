@@ -65,6 +65,7 @@ static void af_vec_wake(struct af_waiter *w)
 	struct task_struct *task = w->vec->task;
 
 	get_task_struct(task);
+	/* pairs with the acquire of af_sleep(): the vector is done */
 	smp_store_release(&w->vec->state, AF_WOKEN);
 	/* (D) from here on @w and its vector may be freed */
 	af_waiter_release(w);
