@@ -24,8 +24,9 @@
 
 #define LATE_MS 1000		/* how late a timeout may fire (TCG) */
 #define NOW_MS 2000		/* how long an immediate return may take */
-#define THREAD_ROUNDS 1000
-#define PROC_ROUNDS 500
+/* fewer in the 32-bit build, which is there for the compat ABI */
+#define THREAD_ROUNDS (sizeof(void *) == 4 ? 200 : 1000)
+#define PROC_ROUNDS (sizeof(void *) == 4 ? 100 : 500)
 
 static char *priv, *shrd;	/* a private and a shared page */
 
