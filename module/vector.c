@@ -74,20 +74,18 @@ static void af_vec_wake(struct af_waiter *w)
 }
 
 /*
- * Take the @n words of @ws, of which the first @queued are queued, off
- * their queues, and settle who has the vector.  Return: @ret if this
- * thread claimed it, else the index of the word a wake took, once that
- * wake is done with it (D).
+ * Take the @n words of @ws off their queues, and settle who has the
+ * vector.  Return: @ret if this thread claimed it, else the index of the
+ * word a wake took, once that wake is done with it (D).
  */
-static int af_vec_leave(struct af_waiter *ws, unsigned int n,
-			unsigned int queued, int ret)
+static int af_vec_leave(struct af_waiter *ws, unsigned int n, int ret)
 {
 	struct af_vec *vec = ws->vec;
 	struct af_waiter *won;
 	unsigned int i;
 
 	won = cmpxchg(&vec->claimed, NULL, AF_VEC_SELF);
-	for (i = 0; i < queued; i++)
+	for (i = 0; i < n; i++)
 		af_dequeue(&ws[i]);
 	if (won) {
 		/* claimed under its lock; the wake stores WOKEN (D), wakes us */
@@ -165,7 +163,7 @@ static int af_waitv_until(struct af_client *c, const struct af_word *words,
 		if (to)
 			af_timer_stop(to);
 	}
-	ret = af_vec_leave(ws, nr, nr, ret);
+	ret = af_vec_leave(ws, nr, ret);
 	kfree(ws);
 	return ret;
 
