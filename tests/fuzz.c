@@ -939,15 +939,60 @@ static int pick_timeout(struct thr *t, struct altfutex_wait_args *a,
 	return 1;
 }
 
+/*
+ * What do_wait() and do_wait2() share once their arguments are picked: the
+ * timeout's own -EINVAL cases (added to @einval, what the rest of the
+ * arguments make), the call with its argument @arg (@size bytes, its
+ * timeout @ts) placed where place_arg() puts it, the check of its result,
+ * and for a bounded wait that timed out, that it did not do so early.
+ */
+static void wait_call(struct thr *t, struct call *c, void *arg,
+		      size_t size, const struct altfutex_timespec *ts,
+		      int einval, int bounded, clockid_t clk, int64_t deadline,
+		      int64_t rel)
+{
+	int64_t t0, t1;
+	int m[4];
+	long ret;
+
+	if (c->flags & ALTFUTEX_TIMEOUT)
+		einval |= ts->tv_sec < 0 || ts->tv_nsec < 0 ||
+			  ts->tv_nsec >= NSEC_PER_SEC;
+	else
+		einval |= ts->tv_sec || ts->tv_nsec;
+	c->sec = ts->tv_sec;
+	c->nsec = ts->tv_nsec;
+	c->argp = place_arg(t, arg, size, &c->argcls);
+	if (c->argcls != ARG_OK)
+		bounded = 0;
+
+	op_begin(t, c->kind, c->uaddr, c->flags, HANG_S);
+	if (!bounded)
+		irq_timer_arm(t, 1);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	ret = xioctl(t, dev_fd(t), c->cmd, (void *)c->argp);
+	t1 = now_ns(rel >= 0 ? CLOCK_MONOTONIC : clk);
+	if (!bounded)
+		irq_timer_arm(t, 0);
+	op_end(t);
+
+	check(c, ret, must_list(m, einval, c->uaddr, 0), wait_errs, 0);
+	if (ret != -ETIMEDOUT || !bounded || c->argcls != ARG_OK)
+		return;
+	if (rel >= 0 && t1 - t0 < rel)
+		call_fail(c, ret, "timed out before its relative timeout");
+	if (rel < 0 && t1 < deadline)
+		call_fail(c, ret, "timed out before its absolute deadline");
+}
+
 static void do_wait(struct thr *t)
 {
 	struct altfutex_wait_args a = { 0 };
-	int64_t deadline, rel, t0, t1;
+	int64_t deadline, rel;
 	clockid_t clk = CLOCK_MONOTONIC;
-	int bounded, einval, m[4];
+	int bounded, einval;
 	struct call c = { .kind = K_WAIT, .cmd = ALTFUTEX_IOC_WAIT };
 	uint32_t *p = pick_word(t);
-	long ret;
 
 	a.uaddr = (uintptr_t)p;
 	a.val = pick_val(t, p);
@@ -955,37 +1000,11 @@ static void do_wait(struct thr *t)
 	bounded = pick_timeout(t, &a, &clk, &deadline, &rel);
 	einval = (a.flags & ~(ALTFUTEX_FLAGS_MASK | ALTFUTEX_TIMEOUT)) ||
 		 (a.uaddr & 3);
-	if (a.flags & ALTFUTEX_TIMEOUT)
-		einval |= a.timeout.tv_sec < 0 || a.timeout.tv_nsec < 0 ||
-			  a.timeout.tv_nsec >= NSEC_PER_SEC;
-	else
-		einval |= a.timeout.tv_sec || a.timeout.tv_nsec;
 	c.uaddr = a.uaddr;
 	c.flags = a.flags;
 	c.val = a.val;
-	c.sec = a.timeout.tv_sec;
-	c.nsec = a.timeout.tv_nsec;
-	c.argp = place_arg(t, &a, sizeof(a), &c.argcls);
-	if (c.argcls != ARG_OK)
-		bounded = 0;
-
-	op_begin(t, K_WAIT, a.uaddr, a.flags, HANG_S);
-	if (!bounded)
-		irq_timer_arm(t, 1);
-	t0 = now_ns(CLOCK_MONOTONIC);
-	ret = xioctl(t, dev_fd(t), c.cmd, (void *)c.argp);
-	t1 = now_ns(rel >= 0 ? CLOCK_MONOTONIC : clk);
-	if (!bounded)
-		irq_timer_arm(t, 0);
-	op_end(t);
-
-	check(&c, ret, must_list(m, einval, a.uaddr, 0), wait_errs, 0);
-	if (ret != -ETIMEDOUT || !bounded || c.argcls != ARG_OK)
-		return;
-	if (rel >= 0 && t1 - t0 < rel)
-		call_fail(&c, ret, "timed out before its relative timeout");
-	if (rel < 0 && t1 < deadline)
-		call_fail(&c, ret, "timed out before its absolute deadline");
+	wait_call(t, &c, &a, sizeof(a), &a.timeout, einval, bounded, clk,
+		  deadline, rel);
 }
 
 static void do_wake(struct thr *t)
@@ -1372,12 +1391,11 @@ static void do_wait2(struct thr *t)
 {
 	struct altfutex_wait_args tw = { 0 };
 	struct altfutex_wait2_args a = { 0 };
-	int64_t deadline, rel, t0, t1;
+	int64_t deadline, rel;
 	clockid_t clk = CLOCK_MONOTONIC;
-	int bounded, einval, m[4];
+	int bounded, einval;
 	struct call c = { .kind = K_WAIT2, .cmd = ALTFUTEX_IOC_WAIT2 };
 	unsigned int b;
-	long ret;
 
 	a.flags = pick_flags2(t, ALTFUTEX_FLAGS2_MASK);
 	b = size_bytes(a.flags);
@@ -1392,39 +1410,13 @@ static void do_wait2(struct thr *t)
 	einval = (a.flags & ~(ALTFUTEX_FLAGS2_MASK | ALTFUTEX_TIMEOUT)) ||
 		 (a.uaddr & (b - 1)) || !a.mask ||
 		 (b < 8 && a.val >> (8 * b));
-	if (a.flags & ALTFUTEX_TIMEOUT)
-		einval |= a.timeout.tv_sec < 0 || a.timeout.tv_nsec < 0 ||
-			  a.timeout.tv_nsec >= NSEC_PER_SEC;
-	else
-		einval |= a.timeout.tv_sec || a.timeout.tv_nsec;
 	c.uaddr = a.uaddr;
 	c.flags = a.flags;
 	c.val = (uint32_t)a.val;
 	c.n1 = a.mask;
 	c.n2 = (int64_t)(a.val >> 32);
-	c.sec = a.timeout.tv_sec;
-	c.nsec = a.timeout.tv_nsec;
-	c.argp = place_arg(t, &a, sizeof(a), &c.argcls);
-	if (c.argcls != ARG_OK)
-		bounded = 0;
-
-	op_begin(t, K_WAIT2, a.uaddr, a.flags, HANG_S);
-	if (!bounded)
-		irq_timer_arm(t, 1);
-	t0 = now_ns(CLOCK_MONOTONIC);
-	ret = xioctl(t, dev_fd(t), c.cmd, (void *)c.argp);
-	t1 = now_ns(rel >= 0 ? CLOCK_MONOTONIC : clk);
-	if (!bounded)
-		irq_timer_arm(t, 0);
-	op_end(t);
-
-	check(&c, ret, must_list(m, einval, a.uaddr, 0), wait_errs, 0);
-	if (ret != -ETIMEDOUT || !bounded || c.argcls != ARG_OK)
-		return;
-	if (rel >= 0 && t1 - t0 < rel)
-		call_fail(&c, ret, "timed out before its relative timeout");
-	if (rel < 0 && t1 < deadline)
-		call_fail(&c, ret, "timed out before its absolute deadline");
+	wait_call(t, &c, &a, sizeof(a), &a.timeout, einval, bounded, clk,
+		  deadline, rel);
 }
 
 static void do_wake2(struct thr *t)
